@@ -1,0 +1,109 @@
+// The C++ API: one function per op, each a call through the dispatcher. Schemas, shape and
+// dtype rules live in src/ops/<family>.cpp; kernels in src/cpu (and src/cuda).
+#pragma once
+#include <optional>
+#include <string_view>
+#include <tuple>
+#include <vector>
+
+#include "vt/tensor.h"
+
+namespace vt {
+
+using OptionalDims = std::optional<std::vector<int64_t>>;
+
+// ---- factories (src/ops/factory.cpp)
+Tensor empty(IntArrayRef size, ScalarType dtype, Device device = Device());
+Tensor full(IntArrayRef size, const Scalar& value, std::optional<ScalarType> dtype = std::nullopt, Device device = Device());
+Tensor zeros(IntArrayRef size, ScalarType dtype, Device device = Device());
+Tensor ones(IntArrayRef size, ScalarType dtype, Device device = Device());
+Tensor arange(const Scalar& start, const Scalar& end, const Scalar& step, std::optional<ScalarType> dtype = std::nullopt,
+              Device device = Device());
+// A 0-dim tensor holding a Python number, marked as a wrapped number for type promotion.
+Tensor scalar_to_tensor(const Scalar& value);
+
+// ---- copies and conversion (src/ops/copy.cpp)
+const Tensor& copy_(const Tensor& self, const Tensor& src);
+const Tensor& fill_(const Tensor& self, const Scalar& value);
+Tensor clone(const Tensor& self);
+Tensor contiguous(const Tensor& self);
+// Returns `self` when nothing changes, else a converted copy (torch's `to`).
+Tensor to(const Tensor& self, std::optional<ScalarType> dtype, std::optional<Device> device = std::nullopt, bool copy = false);
+
+// ---- views and shape (src/ops/shape.cpp); every result aliases `self`'s storage
+Tensor view(const Tensor& self, IntArrayRef size);
+Tensor reshape(const Tensor& self, IntArrayRef size);
+Tensor permute(const Tensor& self, IntArrayRef dims);
+Tensor transpose(const Tensor& self, int64_t dim0, int64_t dim1);
+Tensor t(const Tensor& self);
+Tensor expand(const Tensor& self, IntArrayRef size);
+Tensor squeeze(const Tensor& self, OptionalDims dims = std::nullopt);
+Tensor unsqueeze(const Tensor& self, int64_t dim);
+Tensor flatten(const Tensor& self, int64_t start_dim = 0, int64_t end_dim = -1);
+Tensor unflatten(const Tensor& self, int64_t dim, IntArrayRef sizes);
+Tensor narrow(const Tensor& self, int64_t dim, int64_t start, int64_t length);
+Tensor select(const Tensor& self, int64_t dim, int64_t index);
+Tensor slice(const Tensor& self, int64_t dim, std::optional<int64_t> start, std::optional<int64_t> end, int64_t step);
+Tensor as_strided(const Tensor& self, IntArrayRef size, IntArrayRef stride, std::optional<int64_t> storage_offset);
+Tensor diagonal(const Tensor& self, int64_t offset = 0, int64_t dim1 = 0, int64_t dim2 = 1);
+Tensor unfold(const Tensor& self, int64_t dimension, int64_t size, int64_t step);
+
+// ---- pointwise (src/ops/pointwise.cpp). `_` forms write into self; `_out` forms into out.
+#define VT_DECLARE_BINARY(name, ...)                                                          \
+  Tensor name(const Tensor& self, const Tensor& other __VA_OPT__(, ) __VA_ARGS__);            \
+  const Tensor& name##_(const Tensor& self, const Tensor& other __VA_OPT__(, ) __VA_ARGS__);  \
+  const Tensor& name##_out(const Tensor& out, const Tensor& self, const Tensor& other __VA_OPT__(, ) __VA_ARGS__);
+VT_DECLARE_BINARY(add, const Scalar& alpha = 1)
+VT_DECLARE_BINARY(sub, const Scalar& alpha = 1)
+VT_DECLARE_BINARY(mul)
+VT_DECLARE_BINARY(div, std::optional<std::string_view> rounding_mode = std::nullopt)
+VT_DECLARE_BINARY(pow)
+VT_DECLARE_BINARY(eq)
+VT_DECLARE_BINARY(ne)
+VT_DECLARE_BINARY(lt)
+VT_DECLARE_BINARY(le)
+VT_DECLARE_BINARY(gt)
+VT_DECLARE_BINARY(ge)
+#undef VT_DECLARE_BINARY
+
+#define VT_DECLARE_UNARY(name)                  \
+  Tensor name(const Tensor& self);              \
+  const Tensor& name##_(const Tensor& self);    \
+  const Tensor& name##_out(const Tensor& out, const Tensor& self);
+VT_DECLARE_UNARY(neg)
+VT_DECLARE_UNARY(abs)
+VT_DECLARE_UNARY(exp)
+VT_DECLARE_UNARY(log)
+VT_DECLARE_UNARY(sqrt)
+VT_DECLARE_UNARY(rsqrt)
+VT_DECLARE_UNARY(relu)
+VT_DECLARE_UNARY(sigmoid)
+VT_DECLARE_UNARY(tanh)
+#undef VT_DECLARE_UNARY
+
+Tensor where(const Tensor& condition, const Tensor& self, const Tensor& other);
+Tensor clamp(const Tensor& self, std::optional<Scalar> min, std::optional<Scalar> max);
+const Tensor& clamp_(const Tensor& self, std::optional<Scalar> min, std::optional<Scalar> max);
+const Tensor& clamp_out(const Tensor& out, const Tensor& self, std::optional<Scalar> min, std::optional<Scalar> max);
+
+// ---- reductions (src/ops/reduce.cpp). `dims` empty or nullopt: every dimension.
+Tensor sum(const Tensor& self, OptionalDims dims = std::nullopt, bool keepdim = false,
+           std::optional<ScalarType> dtype = std::nullopt);
+Tensor mean(const Tensor& self, OptionalDims dims = std::nullopt, bool keepdim = false,
+            std::optional<ScalarType> dtype = std::nullopt);
+Tensor max(const Tensor& self);
+Tensor min(const Tensor& self);
+std::tuple<Tensor, Tensor> max_dim(const Tensor& self, int64_t dim, bool keepdim = false);
+std::tuple<Tensor, Tensor> min_dim(const Tensor& self, int64_t dim, bool keepdim = false);
+Tensor argmax(const Tensor& self, std::optional<int64_t> dim = std::nullopt, bool keepdim = false);
+Tensor argmin(const Tensor& self, std::optional<int64_t> dim = std::nullopt, bool keepdim = false);
+
+// ---- linear algebra (src/ops/linalg.cpp)
+Tensor mm(const Tensor& self, const Tensor& mat2);
+Tensor bmm(const Tensor& self, const Tensor& mat2);
+Tensor matmul(const Tensor& self, const Tensor& other);
+
+// torch.result_type over tensors (wrapped numbers count as Python scalars).
+ScalarType result_type(std::initializer_list<const Tensor*> tensors);
+
+}  // namespace vt

@@ -1,0 +1,42 @@
+"""vibetensor: a PyTorch-style eager tensor library with a C++20 core.
+
+`import vibetensor as torch` is the goal: names, signatures and behaviour follow PyTorch.
+Everything here is bound directly from C++ (`vibetensor._C`); this file only gathers names.
+"""
+from vibetensor import _C
+from vibetensor._C import *  # noqa: F401,F403  (Tensor, dtypes, device, ops)
+from vibetensor._C import Tensor, dtype, device
+from vibetensor import return_types, ops
+from vibetensor._tensor_str import set_printoptions, tensor_repr as _tensor_repr
+
+__version__ = "0.1.0"
+
+
+class Size(tuple):
+    """The shape of a tensor: a tuple of ints, printed as `vibetensor.Size([2, 3])`."""
+
+    def __repr__(self):
+        return f"vibetensor.Size({list(self)})"
+
+    def numel(self):
+        count = 1
+        for size in self:
+            count *= size
+        return count
+
+
+_C._set_size_type(Size)
+Tensor.__repr__ = _tensor_repr
+Tensor.__str__ = _tensor_repr
+Tensor.__iter__ = lambda self: (self[i] for i in range(len(self)))
+Tensor.__array_priority__ = 1000  # numpy defers `ndarray + tensor` to Tensor.__radd__
+
+
+def numel(input):
+    return input.numel()
+
+
+# torch.float32 etc. come from _C; these are torch's other spellings.
+float32, float64, float16, bfloat16 = _C.float32, _C.float64, _C.float16, _C.bfloat16
+uint8, int8, int16, int32, int64 = _C.uint8, _C.int8, _C.int16, _C.int32, _C.int64
+bool = _C.bool  # noqa: A001  (shadows the builtin inside this module, as torch.bool does)

@@ -1,0 +1,12 @@
+#!/usr/bin/env bash
+# The test command: installs what is missing, builds incrementally, runs every test suite.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+bash scripts/install_deps.sh pytest hypothesis "torch==2.13.0"
+bash scripts/build.sh
+
+echo "== C++ tests (GoogleTest under CTest)"
+ctest --test-dir build/python --output-on-failure -j 2
+
+echo "== Python tests (pytest, differential against PyTorch)"
+cd /tmp && python3 -m pytest "$OLDPWD/tests/python" -q -p no:cacheprovider

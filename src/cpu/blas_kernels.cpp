@@ -1,0 +1,120 @@
+// mm and bmm on the CPU: OpenBLAS for float32/float64; a cache-friendly loop with a wide
+// accumulator row for the other dtypes (float16/bfloat16 accumulate in float, integers in
+// their own type, wrapping like torch).
+#include <cblas.h>
+
+#include <cstring>
+#include <vector>
+
+#include "vt/dispatch.h"
+#include "vt/ops.h"
+#include "vt/parallel.h"
+
+namespace vt::linalg {
+void check_mm(const Tensor& a, const Tensor& b);
+void check_bmm(const Tensor& a, const Tensor& b);
+}  // namespace vt::linalg
+
+namespace vt::cpu {
+namespace {
+
+// How BLAS can read a row-major matrix view: as is, transposed, or not at all.
+struct BlasOperand {
+  bool transposed;
+  int64_t ld;
+};
+std::optional<BlasOperand> blas_layout(int64_t rows, int64_t cols, int64_t row_stride, int64_t col_stride) {
+  if (col_stride == 1 && (rows <= 1 || row_stride >= std::max<int64_t>(cols, 1))) return BlasOperand{false, std::max<int64_t>(row_stride, std::max<int64_t>(cols, 1))};
+  if (row_stride == 1 && (cols <= 1 || col_stride >= std::max<int64_t>(rows, 1))) return BlasOperand{true, std::max<int64_t>(col_stride, std::max<int64_t>(rows, 1))};
+  return std::nullopt;
+}
+
+template <class T>
+void gemm_blas(const T* a, BlasOperand la, const T* b, BlasOperand lb, T* c, int64_t n, int64_t k, int64_t m) {
+  auto ta = la.transposed ? CblasTrans : CblasNoTrans;
+  auto tb = lb.transposed ? CblasTrans : CblasNoTrans;
+  if constexpr (std::is_same_v<T, float>) {
+    cblas_sgemm(CblasRowMajor, ta, tb, n, m, k, 1.0f, a, la.ld, b, lb.ld, 0.0f, c, m);
+  } else {
+    cblas_dgemm(CblasRowMajor, ta, tb, n, m, k, 1.0, a, la.ld, b, lb.ld, 0.0, c, m);
+  }
+}
+
+template <class T>
+void gemm_loop(const Tensor& a, const Tensor& b, T* c, int64_t n, int64_t k, int64_t m) {
+  using Acc = std::conditional_t<std::is_floating_point_v<compute_t<T>>, compute_t<T>, T>;
+  const T* pa = a.data<T>();
+  const T* pb = b.data<T>();
+  int64_t sa0 = a.strides()[0], sa1 = a.strides()[1], sb0 = b.strides()[0], sb1 = b.strides()[1];
+  parallel_for(0, n, std::max<int64_t>(1, kGrainSize / std::max<int64_t>(k * m, 1)), [&](int64_t lo, int64_t hi) {
+    std::vector<Acc> row(m);
+    for (int64_t i = lo; i < hi; ++i) {
+      std::fill(row.begin(), row.end(), Acc(0));
+      for (int64_t p = 0; p < k; ++p) {
+        Acc x = static_cast<Acc>(static_cast<compute_t<T>>(pa[i * sa0 + p * sa1]));
+        const T* brow = pb + p * sb0;
+        for (int64_t j = 0; j < m; ++j) row[j] = static_cast<Acc>(row[j] + x * static_cast<Acc>(static_cast<compute_t<T>>(brow[j * sb1])));
+      }
+      for (int64_t j = 0; j < m; ++j) c[i * m + j] = static_cast<T>(static_cast<compute_t<T>>(row[j]));
+    }
+  });
+}
+
+// c (contiguous [n, m]) = a [n, k] @ b [k, m]
+void gemm(const Tensor& a, const Tensor& b, const Tensor& c) {
+  int64_t n = a.size(0), k = a.size(1), m = b.size(1);
+  if (c.numel() == 0) return;
+  if (k == 0) {
+    fill_(c, 0);
+    return;
+  }
+  ScalarType type = a.dtype();
+  if (type == ScalarType::Float32 || type == ScalarType::Float64) {
+    Tensor ca = a, cb = b;
+    auto la = blas_layout(n, k, a.strides()[0], a.strides()[1]);
+    if (!la) {
+      ca = contiguous(a);
+      la = BlasOperand{false, k};
+    }
+    auto lb = blas_layout(k, m, b.strides()[0], b.strides()[1]);
+    if (!lb) {
+      cb = contiguous(b);
+      lb = BlasOperand{false, m};
+    }
+    if (type == ScalarType::Float32) gemm_blas(ca.data<float>(), *la, cb.data<float>(), *lb, c.data<float>(), n, k, m);
+    else gemm_blas(ca.data<double>(), *la, cb.data<double>(), *lb, c.data<double>(), n, k, m);
+    return;
+  }
+  dispatch_all_types(type, "mm", [&](auto tag) {
+    using T = decltype(tag);
+    if constexpr (std::is_same_v<T, bool>) {
+      fail(ErrorKind::Runtime, "\"addmm_impl_cpu_\" not implemented for 'Bool'");
+    } else {
+      gemm_loop<T>(a, b, c.data<T>(), n, k, m);
+    }
+  });
+}
+
+Tensor mm_cpu(const Tensor& a, const Tensor& b) {
+  linalg::check_mm(a, b);
+  Tensor out = empty_tensor(std::vector<int64_t>{a.size(0), b.size(1)}, a.dtype(), a.device());
+  gemm(a, b, out);
+  return out;
+}
+
+Tensor bmm_cpu(const Tensor& a, const Tensor& b) {
+  linalg::check_bmm(a, b);
+  int64_t batch = a.size(0);
+  Tensor out = empty_tensor(std::vector<int64_t>{batch, a.size(1), b.size(2)}, a.dtype(), a.device());
+  for (int64_t i = 0; i < batch; ++i) gemm(select(a, 0, i), select(b, 0, i), select(out, 0, i));
+  return out;
+}
+
+}  // namespace
+
+VT_REGISTRATION(blas_cpu) {
+  register_kernel("mm", DispatchKey::CPU, &mm_cpu);
+  register_kernel("bmm", DispatchKey::CPU, &bmm_cpu);
+}
+
+}  // namespace vt::cpu

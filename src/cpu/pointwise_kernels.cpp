@@ -1,0 +1,316 @@
+// CPU kernels for the pointwise ops: each builds a TensorIterator (the op's shape and dtype
+// rule) and runs a scalar lambda per dtype through cpu_kernel.
+#include <cmath>
+#include <limits>
+#include <type_traits>
+
+#include "src/cpu/loops.h"
+#include "src/ops/pointwise_rules.h"
+#include "vt/dispatch.h"
+#include "vt/ops.h"
+
+namespace vt::cpu {
+namespace {
+
+template <class T>
+constexpr bool is_float_v = std::is_floating_point_v<compute_t<T>>;
+
+// ---- binary arithmetic
+
+Tensor add_run(const Tensor& out, const Tensor& a, const Tensor& b, bool inplace, const Scalar& alpha, bool subtract,
+               std::string_view name) {
+  TensorIterator iter(pointwise::binary_config(name), out, {&a, &b}, inplace);
+  pointwise::check_alpha(name, iter.common_dtype(), alpha);
+  dispatch_all_types(iter.common_dtype(), name, [&](auto tag) {
+    using T = decltype(tag);
+    using C = compute_t<T>;
+    C scale = subtract ? static_cast<C>(-alpha.to<C>()) : alpha.to<C>();
+    if constexpr (std::is_same_v<T, bool>) {
+      cpu_kernel(iter, [scale](bool x, bool y) -> bool { return x || (scale && y); });
+    } else if (scale == C(1)) {
+      cpu_kernel(iter, [](T x, T y) -> T { return static_cast<T>(static_cast<C>(x) + static_cast<C>(y)); });
+    } else if (scale == C(-1) && !std::is_same_v<T, uint8_t>) {
+      cpu_kernel(iter, [](T x, T y) -> T { return static_cast<T>(static_cast<C>(x) - static_cast<C>(y)); });
+    } else {
+      cpu_kernel(iter, [scale](T x, T y) -> T { return static_cast<T>(static_cast<C>(x) + scale * static_cast<C>(y)); });
+    }
+  });
+  return iter.output();
+}
+
+Tensor add_fn(const Tensor& out, const Tensor& a, const Tensor& b, bool inplace, const Scalar& alpha) {
+  return add_run(out, a, b, inplace, alpha, false, "add");
+}
+Tensor sub_fn(const Tensor& out, const Tensor& a, const Tensor& b, bool inplace, const Scalar& alpha) {
+  pointwise::check_sub_operands(a, b);
+  return add_run(out, a, b, inplace, alpha, true, "sub");
+}
+
+// The result of a run is in the iterator; these wrappers return it for the functional form.
+template <class F>
+Tensor run_binary(const Tensor& out, const Tensor& a, const Tensor& b, bool inplace, const TensorIteratorConfig& config,
+                  F&& body) {
+  TensorIterator iter(config, out, {&a, &b}, inplace);
+  body(iter);
+  return iter.output();
+}
+
+Tensor mul_fn(const Tensor& out, const Tensor& a, const Tensor& b, bool inplace) {
+  return run_binary(out, a, b, inplace, pointwise::binary_config("mul"), [](TensorIterator& iter) {
+    dispatch_all_types(iter.common_dtype(), "mul", [&](auto tag) {
+      using T = decltype(tag);
+      using C = compute_t<T>;
+      if constexpr (std::is_same_v<T, bool>) cpu_kernel(iter, [](bool x, bool y) -> bool { return x && y; });
+      else cpu_kernel(iter, [](T x, T y) -> T { return static_cast<T>(static_cast<C>(x) * static_cast<C>(y)); });
+    });
+  });
+}
+
+template <class C>
+C floor_divide(C a, C b) {
+  if constexpr (std::is_floating_point_v<C>) {
+    // Python's floor division, as torch computes it (stable near integers).
+    if (b == 0) return a / b;
+    C mod = std::fmod(a, b);
+    C div = (a - mod) / b;
+    if (mod != 0 && ((b < 0) != (mod < 0))) div -= 1;
+    if (div == 0) return std::copysign(C(0), a / b);
+    C floored = std::floor(div);
+    if (div - floored > C(0.5)) floored += 1;
+    return floored;
+  } else {
+    VT_CHECK(b != 0, "ZeroDivisionError");
+    C q = a / b;
+    if ((a % b != 0) && ((a < 0) != (b < 0))) q -= 1;
+    return q;
+  }
+}
+
+Tensor div_fn(const Tensor& out, const Tensor& a, const Tensor& b, bool inplace,
+              std::optional<std::string_view> rounding_mode) {
+  pointwise::DivMode mode = pointwise::parse_rounding_mode(rounding_mode);
+  return run_binary(out, a, b, inplace, pointwise::div_config(mode), [mode](TensorIterator& iter) {
+    if (mode == pointwise::DivMode::True) {
+      dispatch_floating_types(iter.common_dtype(), "div_true", [&](auto tag) {
+        using T = decltype(tag);
+        using C = compute_t<T>;
+        cpu_kernel(iter, [](T x, T y) -> T { return static_cast<T>(static_cast<C>(x) / static_cast<C>(y)); });
+      });
+      return;
+    }
+    bool floor = mode == pointwise::DivMode::Floor;
+    dispatch_numeric_types(iter.common_dtype(), floor ? "div_floor" : "div_trunc", [&](auto tag) {
+      using T = decltype(tag);
+      using C = compute_t<T>;
+      if (floor) {
+        cpu_kernel(iter, [](T x, T y) -> T { return static_cast<T>(floor_divide<C>(x, y)); });
+      } else if constexpr (std::is_floating_point_v<C>) {
+        cpu_kernel(iter, [](T x, T y) -> T { return static_cast<T>(std::trunc(static_cast<C>(x) / static_cast<C>(y))); });
+      } else {
+        cpu_kernel(iter, [](T x, T y) -> T {
+          VT_CHECK(y != 0, "ZeroDivisionError");
+          return static_cast<T>(x / y);
+        });
+      }
+    });
+  });
+}
+
+template <class C>
+C integer_pow(C base, C exp) {
+  if (exp < 0) {
+    // torch: 1 for base 1, +-1 for base -1, 0 otherwise.
+    if (base == 1) return 1;
+    if (base == -1) return (exp % 2 == 0) ? 1 : -1;
+    return 0;
+  }
+  C result = 1;
+  while (exp) {
+    if (exp & 1) result = static_cast<C>(result * base);
+    exp >>= 1;
+    base = static_cast<C>(base * base);
+  }
+  return result;
+}
+
+Tensor pow_fn(const Tensor& out, const Tensor& a, const Tensor& b, bool inplace) {
+  return run_binary(out, a, b, inplace, pointwise::binary_config("pow"), [](TensorIterator& iter) {
+    dispatch_numeric_types(iter.common_dtype(), "pow", [&](auto tag) {
+      using T = decltype(tag);
+      using C = compute_t<T>;
+      if constexpr (std::is_floating_point_v<C>) {
+        cpu_kernel(iter, [](T x, T y) -> T { return static_cast<T>(std::pow(static_cast<C>(x), static_cast<C>(y))); });
+      } else {
+        cpu_kernel(iter, [](T x, T y) -> T { return integer_pow<T>(x, y); });
+      }
+    });
+  });
+}
+
+template <class Cmp>
+Tensor compare_fn(const Tensor& out, const Tensor& a, const Tensor& b, bool inplace, std::string_view name, Cmp cmp) {
+  return run_binary(out, a, b, inplace, pointwise::compare_config(name), [&](TensorIterator& iter) {
+    dispatch_all_types(iter.common_dtype(), name, [&](auto tag) {
+      using T = decltype(tag);
+      using C = compute_t<T>;
+      cpu_kernel(iter, [cmp](T x, T y) -> bool { return cmp(static_cast<C>(x), static_cast<C>(y)); });
+    });
+  });
+}
+
+#define VT_COMPARE(name, expr)                                                           \
+  Tensor name##_fn(const Tensor& out, const Tensor& a, const Tensor& b, bool inplace) { \
+    return compare_fn(out, a, b, inplace, #name, [](auto x, auto y) { return expr; });  \
+  }
+VT_COMPARE(eq, x == y)
+VT_COMPARE(ne, x != y)
+VT_COMPARE(lt, x < y)
+VT_COMPARE(le, x <= y)
+VT_COMPARE(gt, x > y)
+VT_COMPARE(ge, x >= y)
+#undef VT_COMPARE
+
+// ---- unary
+
+template <class Dispatch, class MakeOp>
+Tensor run_unary(const Tensor& out, const Tensor& a, bool inplace, const TensorIteratorConfig& config,
+                 Dispatch dispatch, MakeOp make_op) {
+  TensorIterator iter(config, out, {&a}, inplace);
+  dispatch(iter.common_dtype(), config.op_name, [&](auto tag) { cpu_kernel(iter, make_op(tag)); });
+  return iter.output();
+}
+
+template <class T, class F>
+auto float_unary(F f) {
+  using C = compute_t<T>;
+  return [f](T x) -> T { return static_cast<T>(f(static_cast<C>(x))); };
+}
+
+#define VT_FLOAT_UNARY(name, expr)                                                                        \
+  Tensor name##_fn(const Tensor& out, const Tensor& a, bool inplace) {                                    \
+    return run_unary(out, a, inplace, pointwise::float_unary_config(#name),                               \
+                     [](ScalarType t, std::string_view n, auto&& f) { return dispatch_floating_types(t, n, f); }, \
+                     [](auto tag) {                                                                       \
+                       using T = decltype(tag);                                                           \
+                       return float_unary<T>([](compute_t<T> x) { return expr; });                        \
+                     });                                                                                  \
+  }
+VT_FLOAT_UNARY(exp, std::exp(x))
+VT_FLOAT_UNARY(log, std::log(x))
+VT_FLOAT_UNARY(sqrt, std::sqrt(x))
+VT_FLOAT_UNARY(rsqrt, 1 / std::sqrt(x))
+VT_FLOAT_UNARY(sigmoid, 1 / (1 + std::exp(-x)))
+VT_FLOAT_UNARY(tanh, std::tanh(x))
+#undef VT_FLOAT_UNARY
+
+auto numeric_dispatch = [](ScalarType t, std::string_view n, auto&& f) { return dispatch_numeric_types(t, n, f); };
+
+Tensor neg_fn(const Tensor& out, const Tensor& a, bool inplace) {
+  VT_CHECK(a.dtype() != ScalarType::Bool,
+           "Negation, the `-` operator, on a bool tensor is not supported. If you are trying to invert a mask, "
+           "use the `~` or `logical_not()` operator instead.");
+  return run_unary(out, a, inplace, pointwise::same_type_unary_config("neg"), numeric_dispatch, [](auto tag) {
+    using T = decltype(tag);
+    using C = compute_t<T>;
+    return [](T x) -> T { return static_cast<T>(-static_cast<C>(x)); };
+  });
+}
+
+Tensor abs_fn(const Tensor& out, const Tensor& a, bool inplace) {
+  return run_unary(out, a, inplace, pointwise::same_type_unary_config("abs"), numeric_dispatch, [](auto tag) {
+    using T = decltype(tag);
+    using C = compute_t<T>;
+    if constexpr (std::is_unsigned_v<C>) return [](T x) -> T { return x; };
+    else return [](T x) -> T { return static_cast<T>(std::abs(static_cast<C>(x))); };
+  });
+}
+
+Tensor relu_fn(const Tensor& out, const Tensor& a, bool inplace) {
+  return run_unary(out, a, inplace, pointwise::same_type_unary_config("relu"), numeric_dispatch, [](auto tag) {
+    using T = decltype(tag);
+    using C = compute_t<T>;
+    // NaN stays NaN, as in torch (clamp_min propagates NaN).
+    return [](T x) -> T {
+      C v = static_cast<C>(x);
+      return static_cast<T>(v < C(0) ? C(0) : v);
+    };
+  });
+}
+
+// ---- where and clamp
+
+Tensor where_cpu(const Tensor& condition, const Tensor& a, const Tensor& b) {
+  TensorIteratorConfig config = pointwise::where_config();
+  ScalarType type = result_type({&a, &b});
+  config.static_output_dtype = type;
+  Tensor ca = a.dtype() == type ? a : to(a, type);
+  Tensor cb = b.dtype() == type ? b : to(b, type);
+  TensorIterator iter(config, Tensor(), {&condition, &ca, &cb});
+  dispatch_all_types(type, "where", [&](auto tag) {
+    using T = decltype(tag);
+    cpu_kernel(iter, [](bool c, T x, T y) -> T { return c ? x : y; });
+  });
+  return iter.output();
+}
+
+Tensor clamp_fn(const Tensor& out, const Tensor& a, bool inplace, std::optional<Scalar> min, std::optional<Scalar> max) {
+  VT_CHECK(min || max, "torch.clamp: At least one of 'min' or 'max' must not be None");
+  TensorIteratorConfig config = pointwise::clamp_config();
+  Tensor lo = min ? scalar_to_tensor(*min) : Tensor();
+  Tensor hi = max ? scalar_to_tensor(*max) : Tensor();
+  // The bounds take part in type promotion as Python numbers do.
+  ScalarType type = min && max ? result_type({&a, &lo, &hi}) : min ? result_type({&a, &lo}) : result_type({&a, &hi});
+  Tensor input = a.dtype() == type ? a : to(a, type);
+  if (!out.defined()) config.static_output_dtype = type;
+  TensorIterator iter(config, out, {&input}, inplace);
+  VT_CHECK(can_cast(type, iter.common_dtype()), "result type ", dtype_short_name(type),
+           " can't be cast to the desired output type ", dtype_short_name(iter.common_dtype()));
+  dispatch_numeric_types(type, "clamp", [&](auto tag) {
+    using T = decltype(tag);
+    using C = compute_t<T>;
+    C low = min ? min->to<C>() : C(0);
+    C high = max ? max->to<C>() : C(0);
+    bool has_low = min.has_value(), has_high = max.has_value();
+    auto body = [=](T x) {
+      C v = static_cast<C>(x);
+      if (v != v) return v;  // NaN propagates
+      if (has_low && v < low) v = low;
+      if (has_high && v > high) v = high;
+      return v;
+    };
+    dispatch_all_types(iter.common_dtype(), "clamp", [&](auto out_tag) {
+      using O = decltype(out_tag);
+      cpu_kernel(iter, [body](T x) -> O { return static_cast<O>(static_cast<compute_t<O>>(body(x))); });
+    });
+  });
+  return iter.output();
+}
+
+}  // namespace
+
+VT_REGISTRATION(pointwise_cpu) {
+  pointwise::register_binary_kernels<add_fn, const Scalar&>("add", DispatchKey::CPU);
+  pointwise::register_binary_kernels<sub_fn, const Scalar&>("sub", DispatchKey::CPU);
+  pointwise::register_binary_kernels<mul_fn>("mul", DispatchKey::CPU);
+  pointwise::register_binary_kernels<div_fn, std::optional<std::string_view>>("div", DispatchKey::CPU);
+  pointwise::register_binary_kernels<pow_fn>("pow", DispatchKey::CPU);
+  pointwise::register_binary_kernels<eq_fn>("eq", DispatchKey::CPU);
+  pointwise::register_binary_kernels<ne_fn>("ne", DispatchKey::CPU);
+  pointwise::register_binary_kernels<lt_fn>("lt", DispatchKey::CPU);
+  pointwise::register_binary_kernels<le_fn>("le", DispatchKey::CPU);
+  pointwise::register_binary_kernels<gt_fn>("gt", DispatchKey::CPU);
+  pointwise::register_binary_kernels<ge_fn>("ge", DispatchKey::CPU);
+  pointwise::register_unary_kernels<neg_fn>("neg", DispatchKey::CPU);
+  pointwise::register_unary_kernels<abs_fn>("abs", DispatchKey::CPU);
+  pointwise::register_unary_kernels<exp_fn>("exp", DispatchKey::CPU);
+  pointwise::register_unary_kernels<log_fn>("log", DispatchKey::CPU);
+  pointwise::register_unary_kernels<sqrt_fn>("sqrt", DispatchKey::CPU);
+  pointwise::register_unary_kernels<rsqrt_fn>("rsqrt", DispatchKey::CPU);
+  pointwise::register_unary_kernels<relu_fn>("relu", DispatchKey::CPU);
+  pointwise::register_unary_kernels<sigmoid_fn>("sigmoid", DispatchKey::CPU);
+  pointwise::register_unary_kernels<tanh_fn>("tanh", DispatchKey::CPU);
+  pointwise::register_unary_kernels<clamp_fn, std::optional<Scalar>, std::optional<Scalar>>("clamp", DispatchKey::CPU);
+  register_kernel("where.self", DispatchKey::CPU, &where_cpu);
+}
+
+}  // namespace vt::cpu
