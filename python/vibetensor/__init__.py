@@ -6,7 +6,7 @@ Everything here is bound directly from C++ (`vibetensor._C`); this file only gat
 from vibetensor import _C
 from vibetensor._C import *  # noqa: F401,F403  (Tensor, dtypes, device, ops)
 from vibetensor._C import Tensor, dtype, device
-from vibetensor import return_types, ops
+from vibetensor import return_types, ops, cuda
 from vibetensor._tensor_str import set_printoptions, tensor_repr as _tensor_repr
 
 __version__ = "0.1.0"

@@ -6,6 +6,7 @@
 #include <nanobind/stl/vector.h>
 
 #include "src/python/bindings.h"
+#include "vt/cuda.h"
 #include "vt/dispatch.h"
 #include "vt/parallel.h"
 
@@ -160,6 +161,8 @@ void bind_registry(nb::module_& m) {
     for (DispatchKey k : e->registered_keys()) keys.emplace_back(dispatch_key_name(k));
     return keys;
   }, nb::arg("name"));
+  m.def("_cuda_device_count", &cuda::device_count);
+  m.def("_cuda_is_built", &cuda::is_built);
   m.def("_set_size_type", [](nb::handle type) { g_size_type = type.inc_ref().ptr(); });
 }
 
