@@ -103,7 +103,7 @@ decltype(auto) dispatch_numeric_types(ScalarType type, std::string_view op, Fn&&
     VT_DISPATCH_CASE(Float64, double)
     VT_DISPATCH_CASE(BFloat16, BFloat16)
     default:
-      fail(ErrorKind::Runtime, "\"", op, "\" not implemented for '", dtype_short_name(type), "'");
+      fail(ErrorKind::NotImplemented, "\"", op, "\" not implemented for '", dtype_short_name(type), "'");
   }
 }
 
@@ -115,7 +115,7 @@ decltype(auto) dispatch_floating_types(ScalarType type, std::string_view op, Fn&
     VT_DISPATCH_CASE(Float64, double)
     VT_DISPATCH_CASE(BFloat16, BFloat16)
     default:
-      fail(ErrorKind::Runtime, "\"", op, "\" not implemented for '", dtype_short_name(type), "'");
+      fail(ErrorKind::NotImplemented, "\"", op, "\" not implemented for '", dtype_short_name(type), "'");
   }
 }
 #undef VT_DISPATCH_CASE

@@ -63,4 +63,7 @@ Tensor empty_tensor(IntArrayRef sizes, ScalarType dtype, Device device = Device(
 Tensor empty_strided_tensor(IntArrayRef sizes, IntArrayRef strides, ScalarType dtype, Device device = Device());
 // A new TensorImpl over the same storage (a view); shares the version counter.
 Tensor make_view(const Tensor& base, IntArrayRef sizes, IntArrayRef strides, int64_t storage_offset);
+// The same geometry over the same storage, not marked as a view (detach, and fresh results
+// that only change shape).
+Tensor make_alias(const Tensor& base, IntArrayRef sizes, IntArrayRef strides, int64_t storage_offset);
 }  // namespace vt

@@ -2,12 +2,17 @@
 // offset too. Views share the storage (and through it the version counter).
 #pragma once
 #include <cstdint>
+#include <memory>
 
 #include "vt/dtype.h"
 #include "vt/small_vector.h"
 #include "vt/storage.h"
 
 namespace vt {
+
+namespace autograd {
+struct AutogradMeta;
+}
 
 class TensorImpl : public RefCounted {
  public:
@@ -37,13 +42,21 @@ class TensorImpl : public RefCounted {
   bool is_wrapped_number() const { return wrapped_number_; }
   void set_wrapped_number(bool value) { wrapped_number_ = value; }
 
+  // Whether autograd tracks this tensor (a leaf asked for it, or it has a grad_fn). Kept
+  // here as a flag because dispatch reads it on every call.
   bool requires_grad() const { return requires_grad_; }
+  // Made by a view op from another tensor (not set by detach, which autograd treats apart).
+  bool is_view() const { return is_view_; }
+  void set_is_view(bool value) { is_view_ = value; }
   void set_requires_grad(bool value) { requires_grad_ = value; }
+  const std::shared_ptr<autograd::AutogradMeta>& autograd_meta() const { return autograd_meta_; }
+  void set_autograd_meta(std::shared_ptr<autograd::AutogradMeta> meta) { autograd_meta_ = std::move(meta); }
 
  private:
   void refresh_numel_and_contiguity();
 
   Storage storage_;
+  std::shared_ptr<autograd::AutogradMeta> autograd_meta_;
   DimVector sizes_;
   DimVector strides_;
   int64_t storage_offset_ = 0;
@@ -52,6 +65,7 @@ class TensorImpl : public RefCounted {
   bool is_contiguous_ = true;
   bool wrapped_number_ = false;
   bool requires_grad_ = false;
+  bool is_view_ = false;
 };
 
 }  // namespace vt

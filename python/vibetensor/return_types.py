@@ -6,7 +6,8 @@ from collections import namedtuple
 def _return_type(name, fields):
     cls = namedtuple(name, fields)
     cls.__module__ = "vibetensor.return_types"
-    cls.__repr__ = lambda self: f"vibetensor.return_types.{name}(" + ", ".join(
+    # One field per line, as torch prints them.
+    cls.__repr__ = lambda self: f"vibetensor.return_types.{name}(\n" + ",\n".join(
         f"{field}={value!r}" for field, value in zip(fields, self)) + ")"
     return cls
 

@@ -134,6 +134,10 @@ C integer_pow(C base, C exp) {
 }
 
 Tensor pow_fn(const Tensor& out, const Tensor& a, const Tensor& b, bool inplace) {
+  // torch refuses only a negative Python-number exponent; a tensor exponent gives 0 (or +-1).
+  VT_CHECK(!(b.is_wrapped_number() && is_integral(a.dtype(), false) && b.dtype() == ScalarType::Int64 &&
+             b.item().to_int() < 0),
+           "Integers to negative integer powers are not allowed.");
   return run_binary(out, a, b, inplace, pointwise::binary_config("pow"), [](TensorIterator& iter) {
     dispatch_numeric_types(iter.common_dtype(), "pow", [&](auto tag) {
       using T = decltype(tag);
@@ -226,6 +230,7 @@ Tensor abs_fn(const Tensor& out, const Tensor& a, bool inplace) {
 }
 
 Tensor relu_fn(const Tensor& out, const Tensor& a, bool inplace) {
+  VT_CHECK(a.dtype() != ScalarType::Bool, "Boolean inputs not supported for relu");
   return run_unary(out, a, inplace, pointwise::same_type_unary_config("relu"), numeric_dispatch, [](auto tag) {
     using T = decltype(tag);
     using C = compute_t<T>;

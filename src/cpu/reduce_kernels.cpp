@@ -109,7 +109,7 @@ Tensor sum_mean(const Tensor& self, const OptionalDims& dims, bool keepdim, Scal
       for (int64_t r = lo; r < hi; ++r) result[r] = finish(sum_row(x + r * row_stride, shape.inner));
     });
   });
-  return keepdim ? out : make_view(out, shape.result_shape, contiguous_strides(shape.result_shape), 0);
+  return keepdim ? out : make_alias(out, shape.result_shape, contiguous_strides(shape.result_shape), 0);
 }
 
 Tensor sum_cpu(const Tensor& self, OptionalDims dims, bool keepdim, std::optional<ScalarType> dtype) {
@@ -167,7 +167,7 @@ Tensor extreme_all(const Tensor& self) {
   ReductionShape shape = reduce::reduction_shape(self, std::nullopt, false, name);
   Tensor values = empty_tensor(shape.kept_shape, self.dtype(), self.device());
   extreme_rows<IsMax>(self, shape, values, Tensor(), name);
-  return make_view(values, {}, {}, 0);
+  return make_alias(values, {}, {}, 0);
 }
 
 template <bool IsMax>
@@ -182,13 +182,13 @@ std::tuple<Tensor, Tensor> extreme_dim(const Tensor& self, int64_t dim, bool kee
   if (shape.outer > 0) extreme_rows<IsMax>(self, shape, values, indices, name);
   if (keepdim) return {values, indices};
   DimVector strides = contiguous_strides(shape.result_shape);
-  return {make_view(values, shape.result_shape, strides, 0), make_view(indices, shape.result_shape, strides, 0)};
+  return {make_alias(values, shape.result_shape, strides, 0), make_alias(indices, shape.result_shape, strides, 0)};
 }
 
 template <bool IsMax>
 Tensor arg_extreme(const Tensor& self, std::optional<int64_t> dim, bool keepdim) {
   const char* name = IsMax ? "argmax" : "argmin";
-  VT_CHECK(self.dtype() != ScalarType::Bool, "\"", name, "_cpu\" not implemented for 'Bool'");
+  VT_CHECK(self.dtype() != ScalarType::Bool, name, "(): does not support bool input");
   if (dim) {
     int64_t d = wrap_dim(*dim, self.dim());
     VT_CHECK_INDEX(self.dim() == 0 || self.sizes()[d] > 0, name, "(): Expected reduction dim ", d,
@@ -200,7 +200,7 @@ Tensor arg_extreme(const Tensor& self, std::optional<int64_t> dim, bool keepdim)
   Tensor index = std::get<1>(extreme_dim<IsMax>(flat, 0, false));
   if (!keepdim) return index;
   DimVector ones(self.dim(), 1);
-  return make_view(index, ones, contiguous_strides(ones), 0);
+  return make_alias(index, ones, contiguous_strides(ones), 0);
 }
 
 }  // namespace

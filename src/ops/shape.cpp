@@ -87,7 +87,7 @@ Tensor reshape_impl(const Tensor& self, IntArrayRef size) {
     return make_view(self, shape, *strides, self.storage_offset());
   }
   Tensor copy = clone(self);
-  return make_view(copy, shape, contiguous_strides(shape), 0);
+  return make_alias(copy, shape, contiguous_strides(shape), 0);
 }
 
 Tensor permute_impl(const Tensor& self, IntArrayRef dims) {
@@ -120,7 +120,7 @@ Tensor transpose_impl(const Tensor& self, int64_t dim0, int64_t dim1) {
 
 Tensor t_impl(const Tensor& self) {
   VT_CHECK(self.dim() <= 2, "t() expects a tensor with <= 2 dimensions, but self is ", self.dim(), "D");
-  return self.dim() < 2 ? transpose_impl(self, 0, 0) : transpose_impl(self, 0, 1);
+  return self.dim() < 2 ? make_view(self, self.sizes(), self.strides(), self.storage_offset()) : transpose_impl(self, 0, 1);
 }
 
 Tensor expand_impl(const Tensor& self, IntArrayRef size) {
@@ -232,7 +232,7 @@ Tensor narrow_impl(const Tensor& self, int64_t dim, int64_t start, int64_t lengt
   if (start < 0) start += size;
   VT_CHECK(length >= 0, "narrow(): length must be non-negative.");
   VT_CHECK(start <= size - length, "start (", start, ") + length (", length, ") exceeds dimension size (", size, ").");
-  return slice_impl(self, dim, start, start + length, 1);
+  return slice(self, dim, start, start + length, 1);
 }
 
 Tensor select_impl(const Tensor& self, int64_t dim, int64_t index) {

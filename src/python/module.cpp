@@ -6,6 +6,7 @@
 #include <nanobind/stl/vector.h>
 
 #include "src/python/bindings.h"
+#include "vt/autograd/meta.h"
 #include "vt/cuda.h"
 #include "vt/dispatch.h"
 #include "vt/parallel.h"
@@ -33,6 +34,13 @@ void translate_error(const std::exception_ptr& p, void*) {
 }
 
 using OptDType = std::optional<DType>;
+
+// The `requires_grad=` argument of the factories.
+Tensor with_requires_grad(Tensor t, bool requires_grad) {
+  if (requires_grad) autograd::set_requires_grad(t, true);
+  return t;
+}
+
 ScalarType dtype_or_default(const OptDType& d) { return d ? d->type : default_dtype(); }
 
 void bind_dtype_and_device(nb::module_& m) {
@@ -79,24 +87,24 @@ void bind_dtype_and_device(nb::module_& m) {
 
 void bind_factories(nb::module_& m) {
   auto device_or_cpu = [](const std::optional<Device>& d) { return d.value_or(Device()); };
-  m.def("empty", [=](nb::args size, OptDType dtype, std::optional<Device> device, bool) {
-    return empty(sizes_from_args(size, "empty"), dtype_or_default(dtype), device_or_cpu(device));
+  m.def("empty", [=](nb::args size, OptDType dtype, std::optional<Device> device, bool requires_grad) {
+    return with_requires_grad(empty(sizes_from_args(size, "empty"), dtype_or_default(dtype), device_or_cpu(device)), requires_grad);
   }, nb::arg("size"), nb::arg("dtype") = nb::none(), nb::arg("device") = nb::none(), nb::arg("requires_grad") = false);
-  m.def("zeros", [=](nb::args size, OptDType dtype, std::optional<Device> device, bool) {
-    return zeros(sizes_from_args(size, "zeros"), dtype_or_default(dtype), device_or_cpu(device));
+  m.def("zeros", [=](nb::args size, OptDType dtype, std::optional<Device> device, bool requires_grad) {
+    return with_requires_grad(zeros(sizes_from_args(size, "zeros"), dtype_or_default(dtype), device_or_cpu(device)), requires_grad);
   }, nb::arg("size"), nb::arg("dtype") = nb::none(), nb::arg("device") = nb::none(), nb::arg("requires_grad") = false);
-  m.def("ones", [=](nb::args size, OptDType dtype, std::optional<Device> device, bool) {
-    return ones(sizes_from_args(size, "ones"), dtype_or_default(dtype), device_or_cpu(device));
+  m.def("ones", [=](nb::args size, OptDType dtype, std::optional<Device> device, bool requires_grad) {
+    return with_requires_grad(ones(sizes_from_args(size, "ones"), dtype_or_default(dtype), device_or_cpu(device)), requires_grad);
   }, nb::arg("size"), nb::arg("dtype") = nb::none(), nb::arg("device") = nb::none(), nb::arg("requires_grad") = false);
-  m.def("full", [=](std::vector<int64_t> size, Scalar value, OptDType dtype, std::optional<Device> device, bool) {
-    return full(size, value, dtype ? std::optional<ScalarType>(dtype->type) : std::nullopt, device_or_cpu(device));
+  m.def("full", [=](std::vector<int64_t> size, Scalar value, OptDType dtype, std::optional<Device> device, bool requires_grad) {
+    return with_requires_grad(full(size, value, dtype ? std::optional<ScalarType>(dtype->type) : std::nullopt, device_or_cpu(device)), requires_grad);
   }, nb::arg("size"), nb::arg("fill_value"), nb::kw_only(), nb::arg("dtype") = nb::none(), nb::arg("device") = nb::none(),
      nb::arg("requires_grad") = false);
-  m.def("arange", [=](Scalar a, std::optional<Scalar> b, Scalar step, OptDType dtype, std::optional<Device> device, bool) {
+  m.def("arange", [=](Scalar a, std::optional<Scalar> b, Scalar step, OptDType dtype, std::optional<Device> device, bool requires_grad) {
     // arange(end) or arange(start, end[, step])
     Scalar start = b ? a : Scalar(int64_t{0});
     Scalar end = b ? *b : a;
-    return arange(start, end, step, dtype ? std::optional<ScalarType>(dtype->type) : std::nullopt, device_or_cpu(device));
+    return with_requires_grad(arange(start, end, step, dtype ? std::optional<ScalarType>(dtype->type) : std::nullopt, device_or_cpu(device)), requires_grad);
   }, nb::arg("start"), nb::arg("end") = nb::none(), nb::arg("step") = 1, nb::kw_only(), nb::arg("dtype") = nb::none(),
      nb::arg("device") = nb::none(), nb::arg("requires_grad") = false);
 
@@ -104,26 +112,26 @@ void bind_factories(nb::module_& m) {
   auto like = [](const Tensor& t, const OptDType& dtype, const std::optional<Device>& device) {
     return std::pair{dtype ? dtype->type : t.dtype(), device.value_or(t.device())};
   };
-  m.def("empty_like", [=](const Tensor& t, OptDType dtype, std::optional<Device> device, bool) {
+  m.def("empty_like", [=](const Tensor& t, OptDType dtype, std::optional<Device> device, bool requires_grad) {
     auto [type, dev] = like(t, dtype, device);
-    return empty(t.sizes(), type, dev);
+    return with_requires_grad(empty(t.sizes(), type, dev), requires_grad);
   }, nb::arg("input"), nb::kw_only(), nb::arg("dtype") = nb::none(), nb::arg("device") = nb::none(), nb::arg("requires_grad") = false);
-  m.def("zeros_like", [=](const Tensor& t, OptDType dtype, std::optional<Device> device, bool) {
+  m.def("zeros_like", [=](const Tensor& t, OptDType dtype, std::optional<Device> device, bool requires_grad) {
     auto [type, dev] = like(t, dtype, device);
-    return zeros(t.sizes(), type, dev);
+    return with_requires_grad(zeros(t.sizes(), type, dev), requires_grad);
   }, nb::arg("input"), nb::kw_only(), nb::arg("dtype") = nb::none(), nb::arg("device") = nb::none(), nb::arg("requires_grad") = false);
-  m.def("ones_like", [=](const Tensor& t, OptDType dtype, std::optional<Device> device, bool) {
+  m.def("ones_like", [=](const Tensor& t, OptDType dtype, std::optional<Device> device, bool requires_grad) {
     auto [type, dev] = like(t, dtype, device);
-    return ones(t.sizes(), type, dev);
+    return with_requires_grad(ones(t.sizes(), type, dev), requires_grad);
   }, nb::arg("input"), nb::kw_only(), nb::arg("dtype") = nb::none(), nb::arg("device") = nb::none(), nb::arg("requires_grad") = false);
-  m.def("full_like", [=](const Tensor& t, Scalar value, OptDType dtype, std::optional<Device> device, bool) {
+  m.def("full_like", [=](const Tensor& t, Scalar value, OptDType dtype, std::optional<Device> device, bool requires_grad) {
     auto [type, dev] = like(t, dtype, device);
-    return full(t.sizes(), value, type, dev);
+    return with_requires_grad(full(t.sizes(), value, type, dev), requires_grad);
   }, nb::arg("input"), nb::arg("fill_value"), nb::kw_only(), nb::arg("dtype") = nb::none(), nb::arg("device") = nb::none(),
      nb::arg("requires_grad") = false);
 
-  m.def("tensor", [](nb::handle data, OptDType dtype, std::optional<Device> device, bool) {
-    return tensor_from_data(data, dtype ? std::optional<ScalarType>(dtype->type) : std::nullopt, device.value_or(Device()));
+  m.def("tensor", [](nb::handle data, OptDType dtype, std::optional<Device> device, bool requires_grad) {
+    return with_requires_grad(tensor_from_data(data, dtype ? std::optional<ScalarType>(dtype->type) : std::nullopt, device.value_or(Device())), requires_grad);
   }, nb::arg("data"), nb::kw_only(), nb::arg("dtype") = nb::none(), nb::arg("device") = nb::none(), nb::arg("requires_grad") = false);
   m.def("from_numpy", &from_numpy, nb::arg("ndarray"));
 }
@@ -184,7 +192,8 @@ NB_MODULE(_C, m) {
   nb::set_leak_warnings(false);
   nb::register_exception_translator(&translate_error);
   bind_dtype_and_device(m);
-  bind_tensor(m);
+  nb::class_<vt::Tensor> tensor_class = bind_tensor(m);
+  bind_autograd(m, tensor_class);
   bind_factories(m);
   bind_type_rules(m);
   bind_registry(m);

@@ -128,7 +128,7 @@ nb::object max_min(const Tensor& self, nb::handle dim, bool keepdim) {
 
 }  // namespace
 
-void bind_tensor(nb::module_& m) {
+nb::class_<Tensor> bind_tensor(nb::module_& m) {
   nb::class_<Tensor> cls(m, "Tensor");
 
   // ---- attributes
@@ -407,6 +407,7 @@ void bind_tensor(nb::module_& m) {
   bind_both(cls, m, "mm", [](const Tensor& a, const Tensor& b) { return mm(a, b); }, nb::arg("mat2"));
   bind_both(cls, m, "bmm", [](const Tensor& a, const Tensor& b) { return bmm(a, b); }, nb::arg("mat2"));
   bind_both(cls, m, "matmul", [](const Tensor& a, const Tensor& b) { return matmul(a, b); }, nb::arg("other"));
+  return cls;
 }
 
 }  // namespace vt::python

@@ -1,0 +1,229 @@
+// Derivatives of the pointwise ops. Each autograd kernel runs its op below autograd, then
+// records a node whose formula gives the input gradients; `name_` forms reuse the formula
+// through apply_inplace, `name.out` forms are refused under autograd (as in torch).
+#include "src/autograd/record.h"
+
+namespace vt::autograd {
+namespace {
+
+Tensor zeros_like_grad(const Tensor& g) { return zeros(g.sizes(), g.dtype(), g.device()); }
+
+// ---- binary arithmetic
+
+Tensor add_grad(const Tensor& a, const Tensor& b, const Scalar& alpha) {
+  Tensor out = below_autograd([&] { return add(a, b, alpha); });
+  if (!any_requires_grad({&a, &b})) return out;
+  set_history(out, make_node("AddBackward0", {&a, &b}, [alpha, sa = DimVector(a.sizes()), sb = DimVector(b.sizes())](
+                                                           FunctionNode& n, const TensorList& g) {
+    return TensorList{n.needs_input_grad(0) ? sum_to(g[0], sa) : Tensor(),
+                      n.needs_input_grad(1) ? sum_to(g[0] * alpha, sb) : Tensor()};
+  }));
+  return out;
+}
+
+Tensor sub_grad(const Tensor& a, const Tensor& b, const Scalar& alpha) {
+  Tensor out = below_autograd([&] { return sub(a, b, alpha); });
+  if (!any_requires_grad({&a, &b})) return out;
+  set_history(out, make_node("SubBackward0", {&a, &b}, [alpha, sa = DimVector(a.sizes()), sb = DimVector(b.sizes())](
+                                                           FunctionNode& n, const TensorList& g) {
+    return TensorList{n.needs_input_grad(0) ? sum_to(g[0], sa) : Tensor(),
+                      n.needs_input_grad(1) ? sum_to(-(g[0] * alpha), sb) : Tensor()};
+  }));
+  return out;
+}
+
+Tensor mul_grad(const Tensor& a, const Tensor& b) {
+  Tensor out = below_autograd([&] { return mul(a, b); });
+  if (!any_requires_grad({&a, &b})) return out;
+  auto node = make_node("MulBackward0", {&a, &b}, [sa = DimVector(a.sizes()), sb = DimVector(b.sizes())](
+                                                      FunctionNode& n, const TensorList& g) {
+    return TensorList{n.needs_input_grad(0) ? sum_to(g[0] * n.saved(1), sa) : Tensor(),
+                      n.needs_input_grad(1) ? sum_to(g[0] * n.saved(0), sb) : Tensor()};
+  });
+  node->save(a);
+  node->save(b);
+  set_history(out, node);
+  return out;
+}
+
+Tensor div_grad(const Tensor& a, const Tensor& b, std::optional<std::string_view> mode) {
+  Tensor out = below_autograd([&] { return div(a, b, mode); });
+  if (!any_requires_grad({&a, &b})) return out;
+  if (mode) {
+    // Rounded division is piecewise constant: its gradient is zero.
+    set_history(out, make_node("DivBackward1", {&a, &b}, [sa = DimVector(a.sizes()), sb = DimVector(b.sizes())](
+                                                             FunctionNode& n, const TensorList& g) {
+      return TensorList{n.needs_input_grad(0) ? sum_to(zeros_like_grad(g[0]), sa) : Tensor(),
+                        n.needs_input_grad(1) ? sum_to(zeros_like_grad(g[0]), sb) : Tensor()};
+    }));
+    return out;
+  }
+  auto node = make_node("DivBackward0", {&a, &b}, [sa = DimVector(a.sizes()), sb = DimVector(b.sizes())](
+                                                      FunctionNode& n, const TensorList& g) {
+    Tensor other = n.saved(1);
+    return TensorList{n.needs_input_grad(0) ? sum_to(g[0] / other, sa) : Tensor(),
+                      n.needs_input_grad(1) ? sum_to(-(g[0] * n.saved(0)) / (other * other), sb) : Tensor()};
+  });
+  node->save(a);
+  node->save(b);
+  set_history(out, node);
+  return out;
+}
+
+Tensor pow_grad(const Tensor& a, const Tensor& b) {
+  Tensor out = below_autograd([&] { return pow(a, b); });
+  if (!any_requires_grad({&a, &b})) return out;
+  auto node = make_node("PowBackward1", {&a, &b}, [sa = DimVector(a.sizes()), sb = DimVector(b.sizes())](
+                                                      FunctionNode& n, const TensorList& g) {
+    Tensor base = n.saved(0), exponent = n.saved(1), result = n.saved(2);
+    Tensor zero = scalar_to_tensor(0.0);
+    Tensor grad_base, grad_exponent;
+    if (n.needs_input_grad(0)) {
+      // d/dx x^y = y x^(y-1), defined as 0 where y == 0 (so 0^0 has no NaN gradient).
+      grad_base = sum_to(where(eq(exponent, zero), zero, g[0] * exponent * pow(base, exponent - 1)), sa);
+    }
+    if (n.needs_input_grad(1)) {
+      // d/dy x^y = x^y log x, defined as 0 where x == 0 and y >= 0.
+      Tensor singular = mul(eq(base, zero), ge(exponent, zero));
+      grad_exponent = sum_to(where(singular, zero, g[0] * result * log(base)), sb);
+    }
+    return TensorList{grad_base, grad_exponent};
+  });
+  node->save(a);
+  node->save(b);
+  set_history(out, node);
+  node->save(out, true);
+  return out;
+}
+
+// ---- unary
+
+// A unary op whose gradient is a function of (grad, input, result).
+template <Tensor (*Op)(const Tensor&)>
+Tensor unary_grad(const Tensor& a, const char* name, Tensor (*formula)(const Tensor& g, const Tensor& x, const Tensor& y),
+                  bool saves_input, bool saves_result) {
+  Tensor out = below_autograd([&] { return Op(a); });
+  if (!a.requires_grad()) return out;
+  auto node = make_node(name, {&a}, [formula, saves_input, saves_result](FunctionNode& n, const TensorList& g) {
+    Tensor x = saves_input ? n.saved(0) : Tensor();
+    Tensor y = saves_result ? n.saved(saves_input ? 1 : 0) : Tensor();
+    return TensorList{formula(g[0], x, y)};
+  });
+  if (saves_input) node->save(a);
+  set_history(out, node);  // before saving the result, so the saved copy knows its grad_fn
+  if (saves_result) node->save(out, true);
+  return out;
+}
+
+Tensor sign_of(const Tensor& x) {
+  Tensor zero = scalar_to_tensor(0.0);
+  return where(gt(x, zero), scalar_to_tensor(1.0), where(lt(x, zero), scalar_to_tensor(-1.0), zero));
+}
+
+#define VT_UNARY_GRAD(op, node_name, saves_input, saves_result, formula)                                   \
+  Tensor op##_grad(const Tensor& a) {                                                                       \
+    return unary_grad<&vt::op>(a, node_name, [](const Tensor& g, const Tensor& x, const Tensor& y) -> Tensor { \
+      (void)x;                                                                                              \
+      (void)y;                                                                                              \
+      return formula;                                                                                       \
+    }, saves_input, saves_result);                                                                          \
+  }
+VT_UNARY_GRAD(neg, "NegBackward0", false, false, -g)
+VT_UNARY_GRAD(abs, "AbsBackward0", true, false, g * sign_of(x))
+VT_UNARY_GRAD(exp, "ExpBackward0", false, true, g * y)
+VT_UNARY_GRAD(log, "LogBackward0", true, false, g / x)
+VT_UNARY_GRAD(sqrt, "SqrtBackward0", false, true, g / (y * 2))
+VT_UNARY_GRAD(rsqrt, "RsqrtBackward0", false, true, g * y * y * y * -0.5)
+VT_UNARY_GRAD(relu, "ReluBackward0", false, true, where(gt(y, scalar_to_tensor(0)), g, scalar_to_tensor(0.0)))
+VT_UNARY_GRAD(sigmoid, "SigmoidBackward0", false, true, g * y * (1.0 - y))
+VT_UNARY_GRAD(tanh, "TanhBackward0", false, true, g * (1.0 - y * y))
+#undef VT_UNARY_GRAD
+
+Tensor clamp_grad(const Tensor& a, std::optional<Scalar> min, std::optional<Scalar> max) {
+  Tensor out = below_autograd([&] { return clamp(a, min, max); });
+  if (!a.requires_grad()) return out;
+  auto node = make_node("ClampBackward1", {&a}, [min, max](FunctionNode& n, const TensorList& g) {
+    // The gradient passes where the input lies inside [min, max].
+    Tensor x = n.saved(0);
+    Tensor zero = scalar_to_tensor(0.0);
+    Tensor grad = g[0];
+    if (min) grad = where(ge(x, scalar_to_tensor(*min)), grad, zero);
+    if (max) grad = where(le(x, scalar_to_tensor(*max)), grad, zero);
+    return TensorList{grad};
+  });
+  node->save(a);
+  set_history(out, node);
+  return out;
+}
+
+Tensor where_grad(const Tensor& condition, const Tensor& a, const Tensor& b) {
+  Tensor out = below_autograd([&] { return where(condition, a, b); });
+  if (!any_requires_grad({&a, &b})) return out;
+  auto node = make_node("WhereBackward0", {&condition, &a, &b}, [sa = DimVector(a.sizes()), sb = DimVector(b.sizes())](
+                                                                   FunctionNode& n, const TensorList& g) {
+    Tensor mask = n.saved(0);
+    Tensor zero = scalar_to_tensor(0.0);
+    return TensorList{Tensor(), n.needs_input_grad(1) ? sum_to(where(mask, g[0], zero), sa) : Tensor(),
+                      n.needs_input_grad(2) ? sum_to(where(mask, zero, g[0]), sb) : Tensor()};
+  });
+  node->save(condition);
+  set_history(out, node);
+  return out;
+}
+
+// ---- in-place and out= forms, from the functional ones
+
+template <auto Functional, class... Extra>
+struct InplaceBinary {
+  static const Tensor& run(const Tensor& self, const Tensor& other, Extra... extra) {
+    return apply_inplace(self, "inplace", [&](const Tensor& original) { return Functional(original, other, extra...); });
+  }
+};
+template <auto Functional, class... Extra>
+struct InplaceUnary {
+  static const Tensor& run(const Tensor& self, Extra... extra) {
+    return apply_inplace(self, "inplace", [&](const Tensor& original) { return Functional(original, extra...); });
+  }
+};
+template <class... Extra>
+const Tensor& refuse_binary_out(const Tensor&, const Tensor&, const Tensor&, Extra...) { refuse_out("out"); }
+template <class... Extra>
+const Tensor& refuse_unary_out(const Tensor&, const Tensor&, Extra...) { refuse_out("out"); }
+
+template <auto Functional, class... Extra>
+void register_binary(const std::string& name) {
+  register_autograd(name, Functional);
+  register_autograd(name + "_", &InplaceBinary<Functional, Extra...>::run);
+  register_autograd(name + ".out", &refuse_binary_out<Extra...>);
+}
+template <auto Functional, class... Extra>
+void register_unary(const std::string& name) {
+  register_autograd(name, Functional);
+  register_autograd(name + "_", &InplaceUnary<Functional, Extra...>::run);
+  register_autograd(name + ".out", &refuse_unary_out<Extra...>);
+}
+
+}  // namespace
+
+VT_REGISTRATION(pointwise_autograd) {
+  register_binary<&add_grad, const Scalar&>("add");
+  register_binary<&sub_grad, const Scalar&>("sub");
+  register_binary<&mul_grad>("mul");
+  register_binary<&div_grad, std::optional<std::string_view>>("div");
+  register_binary<&pow_grad>("pow");
+  register_unary<&neg_grad>("neg");
+  register_unary<&abs_grad>("abs");
+  register_unary<&exp_grad>("exp");
+  register_unary<&log_grad>("log");
+  register_unary<&sqrt_grad>("sqrt");
+  register_unary<&rsqrt_grad>("rsqrt");
+  register_unary<&relu_grad>("relu");
+  register_unary<&sigmoid_grad>("sigmoid");
+  register_unary<&tanh_grad>("tanh");
+  register_unary<&clamp_grad, std::optional<Scalar>, std::optional<Scalar>>("clamp");
+  register_autograd("where.self", &where_grad);
+  // Comparisons have no derivative: their results never require grad, and they need no
+  // Autograd kernel (dispatch falls through to the backend).
+}
+
+}  // namespace vt::autograd

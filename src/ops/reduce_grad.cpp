@@ -1,0 +1,87 @@
+// Derivatives of the reductions.
+#include "src/autograd/record.h"
+#include "src/ops/reduce_rules.h"
+
+namespace vt::autograd {
+namespace {
+
+// Brings a reduced gradient back to the input's shape (unsqueezing the reduced dims).
+Tensor expand_reduced(const Tensor& grad, const reduce::ReductionShape& shape, IntArrayRef input_sizes) {
+  return expand(reshape(grad, shape.kept_shape), input_sizes);
+}
+
+Tensor sum_grad(const Tensor& self, OptionalDims dims, bool keepdim, std::optional<ScalarType> dtype) {
+  Tensor out = below_autograd([&] { return sum(self, dims, keepdim, dtype); });
+  if (!self.requires_grad()) return out;
+  auto shape = reduce::reduction_shape(self, dims, keepdim, "sum");
+  set_history(out, make_node("SumBackward1", {&self}, [shape, sizes = DimVector(self.sizes())](FunctionNode&, const TensorList& g) {
+    return TensorList{expand_reduced(g[0], shape, sizes)};
+  }));
+  return out;
+}
+
+Tensor mean_grad(const Tensor& self, OptionalDims dims, bool keepdim, std::optional<ScalarType> dtype) {
+  Tensor out = below_autograd([&] { return mean(self, dims, keepdim, dtype); });
+  if (!self.requires_grad()) return out;
+  auto shape = reduce::reduction_shape(self, dims, keepdim, "mean");
+  set_history(out, make_node("MeanBackward1", {&self}, [shape, sizes = DimVector(self.sizes())](FunctionNode&, const TensorList& g) {
+    return TensorList{expand_reduced(g[0], shape, sizes) / static_cast<double>(shape.inner)};
+  }));
+  return out;
+}
+
+// max()/min() over everything: the gradient is shared evenly among the tied extremes.
+template <bool IsMax>
+Tensor extreme_all_grad(const Tensor& self) {
+  Tensor out = below_autograd([&] { return IsMax ? max(self) : min(self); });
+  if (!self.requires_grad()) return out;
+  auto node = make_node(IsMax ? "MaxBackward1" : "MinBackward1", {&self}, [](FunctionNode& n, const TensorList& g) {
+    Tensor x = n.saved(0), result = n.saved(1);
+    Tensor mask = eq(x, result);
+    Tensor count = sum(mask);
+    return TensorList{where(mask, g[0] / count, scalar_to_tensor(0.0))};
+  });
+  node->save(self);
+  set_history(out, node);
+  node->save(out, true);
+  return out;
+}
+
+// max(dim)/min(dim): the gradient goes to the selected index of each slice.
+template <bool IsMax>
+std::tuple<Tensor, Tensor> extreme_dim_grad(const Tensor& self, int64_t dim, bool keepdim) {
+  auto [values, indices] = below_autograd([&] { return IsMax ? max_dim(self, dim, keepdim) : min_dim(self, dim, keepdim); });
+  if (!self.requires_grad()) return {values, indices};
+  int64_t d = wrap_dim(dim, self.dim());
+  auto node = make_node(IsMax ? "MaxBackward0" : "MinBackward0", {&self},
+                        [d, keepdim, sizes = DimVector(self.sizes())](FunctionNode& n, const TensorList& g) {
+    Tensor index = n.saved(0);
+    Tensor grad = g[0];
+    if (sizes.empty()) return TensorList{grad};
+    if (!keepdim) {
+      index = unsqueeze(index, d);
+      grad = unsqueeze(grad, d);
+    }
+    DimVector position_shape(sizes.size(), 1);
+    position_shape[d] = sizes[d];
+    Tensor positions = reshape(arange(0, sizes[d], 1, ScalarType::Int64, grad.device()), position_shape);
+    return TensorList{where(eq(positions, index), expand(grad, sizes), scalar_to_tensor(0.0))};
+  });
+  node->save(indices);
+  set_history(values, node);
+  return {values, indices};
+}
+
+}  // namespace
+
+VT_REGISTRATION(reduce_autograd) {
+  register_autograd("sum.dim_IntList", &sum_grad);
+  register_autograd("mean.dim", &mean_grad);
+  register_autograd("max", &extreme_all_grad<true>);
+  register_autograd("min", &extreme_all_grad<false>);
+  register_autograd("max.dim", &extreme_dim_grad<true>);
+  register_autograd("min.dim", &extreme_dim_grad<false>);
+  // argmax/argmin return indices: not differentiable, no Autograd kernel.
+}
+
+}  // namespace vt::autograd

@@ -1,0 +1,126 @@
+// Derivatives of the view and shape ops: reshape-like views send the gradient back through
+// the inverse reshape; selecting views embed it into zeros of the input's shape.
+#include "src/autograd/record.h"
+
+namespace vt::autograd {
+namespace {
+
+// Records `node_name` on a view op's result with a backward of the form grad -> input grad.
+template <class Forward, class Backward>
+Tensor record_view(const Tensor& self, const char* node_name, Forward&& forward, Backward backward) {
+  Tensor out = below_autograd(forward);
+  if (!self.requires_grad()) return out;
+  set_history(out, make_node(node_name, {&self}, [backward](FunctionNode&, const TensorList& g) {
+    return TensorList{backward(g[0])};
+  }));
+  return out;
+}
+
+// The input gradient of a selecting view: zeros, with `grad` written where the view looked.
+template <class ViewOf>
+Tensor embed(const Tensor& grad, const DimVector& sizes, ViewOf view_of) {
+  VT_CHECK_KIND(!(is_grad_enabled() && grad.requires_grad()), ErrorKind::NotImplemented,
+                "double backward through indexing views (select, slice, narrow, diagonal, unfold) is not supported yet");
+  Tensor input_grad = zeros(sizes, grad.dtype(), grad.device());
+  below_autograd([&] { return copy_(view_of(input_grad), grad); });
+  return input_grad;
+}
+
+Tensor view_grad(const Tensor& self, IntArrayRef size) {
+  return record_view(self, "ViewBackward0", [&] { return view(self, size); },
+                     [sizes = DimVector(self.sizes())](const Tensor& g) { return reshape(g, sizes); });
+}
+Tensor reshape_grad(const Tensor& self, IntArrayRef size) {
+  return record_view(self, "ReshapeAliasBackward0", [&] { return reshape(self, size); },
+                     [sizes = DimVector(self.sizes())](const Tensor& g) { return reshape(g, sizes); });
+}
+Tensor permute_grad(const Tensor& self, IntArrayRef dims) {
+  std::vector<int64_t> inverse(dims.size());
+  for (size_t i = 0; i < dims.size(); ++i) inverse[wrap_dim(dims[i], self.dim())] = static_cast<int64_t>(i);
+  return record_view(self, "PermuteBackward0", [&] { return permute(self, dims); },
+                     [inverse](const Tensor& g) { return permute(g, inverse); });
+}
+Tensor transpose_grad(const Tensor& self, int64_t dim0, int64_t dim1) {
+  return record_view(self, "TransposeBackward0", [&] { return transpose(self, dim0, dim1); },
+                     [dim0, dim1](const Tensor& g) { return transpose(g, dim0, dim1); });
+}
+Tensor t_grad(const Tensor& self) {
+  return record_view(self, "TBackward0", [&] { return t(self); }, [](const Tensor& g) { return t(g); });
+}
+Tensor expand_grad(const Tensor& self, IntArrayRef size) {
+  return record_view(self, "ExpandBackward0", [&] { return expand(self, size); },
+                     [sizes = DimVector(self.sizes())](const Tensor& g) { return sum_to(g, sizes); });
+}
+Tensor squeeze_grad(const Tensor& self, OptionalDims dims) {
+  return record_view(self, "SqueezeBackward0", [&] { return squeeze(self, dims); },
+                     [sizes = DimVector(self.sizes())](const Tensor& g) { return reshape(g, sizes); });
+}
+Tensor unsqueeze_grad(const Tensor& self, int64_t dim) {
+  return record_view(self, "UnsqueezeBackward0", [&] { return unsqueeze(self, dim); },
+                     [sizes = DimVector(self.sizes())](const Tensor& g) { return reshape(g, sizes); });
+}
+Tensor slice_grad(const Tensor& self, int64_t dim, std::optional<int64_t> start, std::optional<int64_t> end, int64_t step) {
+  return record_view(self, "SliceBackward0", [&] { return slice(self, dim, start, end, step); },
+                     [sizes = DimVector(self.sizes()), dim, start, end, step](const Tensor& g) {
+                       return embed(g, sizes, [&](const Tensor& z) { return slice(z, dim, start, end, step); });
+                     });
+}
+Tensor select_grad(const Tensor& self, int64_t dim, int64_t index) {
+  return record_view(self, "SelectBackward0", [&] { return select(self, dim, index); },
+                     [sizes = DimVector(self.sizes()), dim, index](const Tensor& g) {
+                       return embed(g, sizes, [&](const Tensor& z) { return select(z, dim, index); });
+                     });
+}
+Tensor diagonal_grad(const Tensor& self, int64_t offset, int64_t dim1, int64_t dim2) {
+  return record_view(self, "DiagonalBackward0", [&] { return diagonal(self, offset, dim1, dim2); },
+                     [sizes = DimVector(self.sizes()), offset, dim1, dim2](const Tensor& g) {
+                       return embed(g, sizes, [&](const Tensor& z) { return diagonal(z, offset, dim1, dim2); });
+                     });
+}
+Tensor unfold_grad(const Tensor& self, int64_t dimension, int64_t size, int64_t step) {
+  return record_view(self, "UnfoldBackward0", [&] { return unfold(self, dimension, size, step); },
+                     [sizes = DimVector(self.sizes()), dimension, size, step](const Tensor& g) {
+    VT_CHECK_KIND(!(is_grad_enabled() && g.requires_grad()), ErrorKind::NotImplemented,
+                  "double backward through unfold is not supported yet");
+    Tensor input_grad = zeros(sizes, g.dtype(), g.device());
+    if (sizes.empty()) return add(input_grad, sum(g));
+    int64_t d = wrap_dim(dimension, static_cast<int64_t>(sizes.size()));
+    // Windows overlap when step < size: add each window's gradient into its slice.
+    std::vector<int64_t> order;  // moves the window axis (last) back to position d
+    for (int64_t i = 0; i < static_cast<int64_t>(sizes.size()); ++i) order.push_back(i < d ? i : (i == d ? g.dim() - 2 : i - 1));
+    below_autograd([&] {
+      for (int64_t w = 0; w < g.size(d); ++w) {
+        Tensor window = permute(select(g, d, w), order);
+        add_(slice(input_grad, d, w * step, w * step + size, 1), window);
+      }
+      return input_grad;
+    });
+    return input_grad;
+  });
+}
+Tensor as_strided_grad(const Tensor& self, IntArrayRef, IntArrayRef, std::optional<int64_t>) {
+  fail(ErrorKind::NotImplemented, "as_strided(): the derivative is not implemented yet; use it under no_grad or on a "
+       "tensor that does not require grad");
+  (void)self;
+}
+
+}  // namespace
+
+VT_REGISTRATION(shape_autograd) {
+  register_autograd("view", &view_grad);
+  register_autograd("reshape", &reshape_grad);
+  register_autograd("permute", &permute_grad);
+  register_autograd("transpose.int", &transpose_grad);
+  register_autograd("t", &t_grad);
+  register_autograd("expand", &expand_grad);
+  register_autograd("squeeze.dims", &squeeze_grad);
+  register_autograd("unsqueeze", &unsqueeze_grad);
+  register_autograd("slice.Tensor", &slice_grad);
+  register_autograd("select.int", &select_grad);
+  register_autograd("diagonal", &diagonal_grad);
+  register_autograd("unfold", &unfold_grad);
+  register_autograd("as_strided", &as_strided_grad);
+  // flatten, unflatten and narrow are composed of reshape, view and slice.
+}
+
+}  // namespace vt::autograd
