@@ -1,5 +1,5 @@
 // Recording helpers shared by every op's autograd kernel.
-#include "src/autograd/record.h"
+#include "vt/autograd/record.h"
 
 namespace vt::autograd {
 

@@ -1,5 +1,5 @@
 // Derivatives of copy_ and fill_ (clone, contiguous and to are composed of them).
-#include "src/autograd/record.h"
+#include "vt/autograd/record.h"
 
 namespace vt::autograd {
 namespace {

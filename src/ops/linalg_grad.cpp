@@ -1,5 +1,5 @@
 // Derivatives of mm and bmm (matmul is composed of them, so it needs none of its own).
-#include "src/autograd/record.h"
+#include "vt/autograd/record.h"
 
 namespace vt::autograd {
 namespace {

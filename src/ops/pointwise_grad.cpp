@@ -1,7 +1,7 @@
 // Derivatives of the pointwise ops. Each autograd kernel runs its op below autograd, then
 // records a node whose formula gives the input gradients; `name_` forms reuse the formula
 // through apply_inplace, `name.out` forms are refused under autograd (as in torch).
-#include "src/autograd/record.h"
+#include "vt/autograd/record.h"
 
 namespace vt::autograd {
 namespace {

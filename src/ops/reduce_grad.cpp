@@ -1,5 +1,5 @@
 // Derivatives of the reductions.
-#include "src/autograd/record.h"
+#include "vt/autograd/record.h"
 #include "src/ops/reduce_rules.h"
 
 namespace vt::autograd {

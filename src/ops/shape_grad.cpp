@@ -1,6 +1,6 @@
 // Derivatives of the view and shape ops: reshape-like views send the gradient back through
 // the inverse reshape; selecting views embed it into zeros of the input's shape.
-#include "src/autograd/record.h"
+#include "vt/autograd/record.h"
 
 namespace vt::autograd {
 namespace {

@@ -6,7 +6,7 @@
 #include <nanobind/stl/string.h>
 #include <nanobind/stl/vector.h>
 
-#include "src/autograd/record.h"
+#include "vt/autograd/record.h"
 #include "src/python/bindings.h"
 #include "vt/autograd/engine.h"
 

@@ -1,4 +1,5 @@
-// What an op's autograd kernel uses to record itself: node creation, the in-place and out=
+// Recording autograd history from C++: what every op's autograd kernel uses, and the API for
+// C++ custom functions (make_node + set_history). Node creation, the in-place and out=
 // rules, and shape helpers for gradients. Derivatives live next to their ops
 // (src/ops/<family>_grad.cpp) and are written with these.
 #pragma once
