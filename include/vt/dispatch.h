@@ -107,7 +107,7 @@ class Registry {
 inline DispatchKeySet keys_of(const Tensor& t) {
   if (!t.defined()) return 0;
   DispatchKeySet keys = t.device().is_cuda() ? key_bit(DispatchKey::CUDA) : key_bit(DispatchKey::CPU);
-  if (t.requires_grad()) keys |= key_bit(DispatchKey::Autograd);
+  if (t.requires_grad() || t.impl()->has_tangent()) keys |= key_bit(DispatchKey::Autograd);
   return keys;
 }
 inline DispatchKeySet keys_of(const std::optional<Tensor>& t) { return t ? keys_of(*t) : 0; }

@@ -46,9 +46,15 @@ class TensorImpl : public RefCounted {
   // here as a flag because dispatch reads it on every call.
   bool requires_grad() const { return requires_grad_; }
   // Made by a view op from another tensor (not set by detach, which autograd treats apart).
-  bool is_view() const { return is_view_; }
-  void set_is_view(bool value) { is_view_ = value; }
+  // `view_base` is the tensor at the root of the view chain, which autograd must rebase
+  // when the view is written in place.
+  bool is_view() const { return static_cast<bool>(view_base_); }
+  const IntrusivePtr<TensorImpl>& view_base() const { return view_base_; }
+  void set_view_base(IntrusivePtr<TensorImpl> base) { view_base_ = std::move(base); }
   void set_requires_grad(bool value) { requires_grad_ = value; }
+  // Carries a forward-mode tangent (a dual tensor): its ops go through autograd too.
+  bool has_tangent() const { return has_tangent_; }
+  void set_has_tangent(bool value) { has_tangent_ = value; }
   const std::shared_ptr<autograd::AutogradMeta>& autograd_meta() const { return autograd_meta_; }
   void set_autograd_meta(std::shared_ptr<autograd::AutogradMeta> meta) { autograd_meta_ = std::move(meta); }
 
@@ -65,7 +71,8 @@ class TensorImpl : public RefCounted {
   bool is_contiguous_ = true;
   bool wrapped_number_ = false;
   bool requires_grad_ = false;
-  bool is_view_ = false;
+  bool has_tangent_ = false;
+  IntrusivePtr<TensorImpl> view_base_;
 };
 
 }  // namespace vt

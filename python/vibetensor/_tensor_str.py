@@ -167,8 +167,12 @@ def tensor_repr(tensor):
         if tensor.dtype not in default_dtypes:
             suffixes.append(f"dtype={tensor.dtype!r}")
         summarize = tensor.numel() > PRINT_OPTS.threshold
-        values = tensor.cpu().tolist()
+        values = tensor.detach().cpu().tolist()
         flat = _summarized_values(values, tensor.dim(), summarize)
         formatter = _Formatter(flat, tensor.dtype.is_floating_point)
         body = _nested_str(values, tensor.dim(), indent, summarize, formatter)
+    if tensor.grad_fn is not None:
+        suffixes.append(f"grad_fn=<{tensor.grad_fn.name()}>")
+    elif tensor.requires_grad:
+        suffixes.append("requires_grad=True")
     return _add_suffixes(prefix + body, suffixes, indent)

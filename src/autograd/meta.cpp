@@ -1,6 +1,8 @@
 // Per-tensor autograd state, grad mode and the dispatch guard.
 #include "vt/autograd/meta.h"
 
+#include <mutex>
+
 #include "vt/dispatch.h"
 #include "vt/ops.h"
 
@@ -68,6 +70,67 @@ void retain_grad(const Tensor& t) {
     }
     return Tensor();
   });
+}
+
+namespace {
+struct DualLevelState {
+  std::mutex mutex;
+  int level = -1;
+  std::vector<std::weak_ptr<AutogradMeta>> duals;  // tensors given a tangent at this level
+};
+DualLevelState& dual_state() {
+  static DualLevelState* state = new DualLevelState();
+  return *state;
+}
+}  // namespace
+
+int enter_dual_level() {
+  DualLevelState& state = dual_state();
+  std::lock_guard<std::mutex> lock(state.mutex);
+  VT_CHECK(state.level < 0, "Nested forward mode AD is not supported at the moment");
+  state.level = 0;
+  return state.level;
+}
+
+void exit_dual_level(int level) {
+  DualLevelState& state = dual_state();
+  std::lock_guard<std::mutex> lock(state.mutex);
+  VT_CHECK(level == state.level, "Trying to exit a forward AD level that was not the last one entered");
+  for (auto& weak : state.duals) {
+    if (auto m = weak.lock()) m->tangent = Tensor();
+  }
+  state.duals.clear();
+  state.level = -1;
+}
+
+void set_tangent(const Tensor& t, const Tensor& tangent) {
+  DualLevelState& state = dual_state();
+  std::lock_guard<std::mutex> lock(state.mutex);
+  VT_CHECK(state.level >= 0, "make_dual(): forward AD is only allowed inside a dual_level context");
+  AutogradMeta& m = materialize_meta(t);
+  m.tangent = tangent;
+  t.impl()->set_has_tangent(tangent.defined());
+  state.duals.push_back(t.impl()->autograd_meta());
+}
+
+Tensor tangent_of(const Tensor& t) {
+  if (!has_tangent(t)) return Tensor();
+  AutogradMeta* m = meta(t);
+  if (!m->tangent.defined()) t.impl()->set_has_tangent(false);  // its level was exited
+  return m->tangent;
+}
+
+Tensor make_dual(const Tensor& primal, const Tensor& tangent, int level) {
+  VT_CHECK(level == dual_state().level, "make_dual(): invalid dual level ", level);
+  VT_CHECK(std::equal(primal.sizes().begin(), primal.sizes().end(), tangent.sizes().begin(), tangent.sizes().end()),
+           "Trying to set a forward gradient that has a different size than that of the original Tensor, this is not "
+           "supported. Tensor is of size ", shape_str(primal.sizes()), " while the given forward gradient is of size ",
+           shape_str(tangent.sizes()), ".");
+  VT_CHECK(is_floating_point(primal.dtype()), "Expected primal to be floating point");
+  // A view through the dispatcher: the dual stays in the primal's backward graph, if any.
+  Tensor dual = view(primal, primal.sizes());
+  set_tangent(dual, tangent.dtype() == primal.dtype() ? tangent : to(tangent, primal.dtype()));
+  return dual;
 }
 
 bool is_grad_enabled() { return (tls_excluded_keys() & key_bit(DispatchKey::Autograd)) == 0; }

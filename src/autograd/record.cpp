@@ -13,32 +13,96 @@ std::shared_ptr<FunctionNode> make_node(std::string name, std::initializer_list<
 void check_inplace(const Tensor& self, std::string_view op) {
   VT_CHECK(!(is_leaf(self) && self.requires_grad()),
            "a leaf Variable that requires grad is being used in an in-place operation.");
-  // The base of a view would not see the write in its history (torch rebases it with
-  // CopySlices, which vibetensor does not have yet): refuse rather than compute wrong grads.
-  VT_CHECK_KIND(!self.impl()->is_view(), ErrorKind::NotImplemented, op,
-                "(): in-place operations on views are not supported yet while autograd records the graph; use the "
-                "out-of-place form");
+  if (self.impl()->is_view()) {
+    Tensor base(self.impl()->view_base());
+    VT_CHECK(!(is_leaf(base) && base.requires_grad()),
+             "a view of a leaf Variable that requires grad is being used in an in-place operation.");
+  }
 }
+
+namespace {
+
+// Where a view lies in its base: enough to find the same region in a gradient of the base.
+struct ViewGeometry {
+  DimVector sizes, strides;
+  int64_t offset;  // relative to the base's storage offset
+  DimVector base_sizes, base_strides;
+};
+
+// A tensor with the base's sizes *and strides* holding `grad`, so the view's geometry
+// addresses the same elements in it.
+Tensor like_base(const Tensor& grad, const ViewGeometry& view) {
+  VT_CHECK_KIND(!(is_grad_enabled() && grad.requires_grad()), ErrorKind::NotImplemented,
+                "double backward through an in-place operation on a view is not supported yet");
+  Tensor out = empty_strided_tensor(view.base_sizes, view.base_strides, grad.dtype(), grad.device());
+  copy_(out, grad);
+  return out;
+}
+Tensor region_of(const Tensor& base_like, const ViewGeometry& view) {
+  return as_strided(base_like, view.sizes, view.strides, base_like.storage_offset() + view.offset);
+}
+
+// The base's history after its view `self` was overwritten by `result` (torch's CopySlices):
+// outside the view the gradient goes to the base's old history, inside it to `result`.
+void rebase_view_history(const Tensor& self, const Tensor& result) {
+  Tensor base(self.impl()->view_base());
+  ViewGeometry view{DimVector(self.sizes()), DimVector(self.strides()), self.storage_offset() - base.storage_offset(),
+                    DimVector(base.sizes()), DimVector(base.strides())};
+  auto copy_slices = make_node("CopySlices", {&base, &result}, [view](FunctionNode& n, const TensorList& g) {
+    Tensor grad_base = like_base(g[0], view);
+    Tensor region = region_of(grad_base, view);
+    Tensor grad_result = n.needs_input_grad(1) ? clone(region) : Tensor();
+    if (n.needs_input_grad(0)) fill_(region, 0);
+    return TensorList{n.needs_input_grad(0) ? grad_base : Tensor(), grad_result};
+  });
+  set_history(base, copy_slices);
+  // The view now reads the new base.
+  set_history(self, make_node("AsStridedBackward0", {&base}, [view](FunctionNode&, const TensorList& g) {
+    Tensor grad_base = like_base(zeros(view.base_sizes, g[0].dtype(), g[0].device()), view);
+    copy_(region_of(grad_base, view), g[0]);
+    return TensorList{grad_base};
+  }));
+}
+
+}  // namespace
 
 const Tensor& apply_inplace(const Tensor& self, std::string_view op,
                             const std::function<Tensor(const Tensor& original)>& functional) {
   check_inplace(self, op);
   Tensor original = self.requires_grad() ? clone(self) : self;
   Tensor result = functional(original);
+  bool tracked = self.requires_grad() || (self.impl()->is_view() && self.impl()->view_base()->requires_grad());
+  if (tracked && !result.requires_grad()) {
+    // The new values do not depend on the graph (fill_, copy_ from a constant), but self's
+    // old history must still be cut: it now receives a zero gradient.
+    result = make_alias(result, result.sizes(), result.strides(), result.storage_offset());
+    set_history(result, make_node(std::string(op) + "Backward", {&original}, [](FunctionNode&, const TensorList& g) {
+      return TensorList{zeros(g[0].sizes(), g[0].dtype(), g[0].device())};
+    }));
+  }
   VT_CHECK(std::equal(result.sizes().begin(), result.sizes().end(), self.sizes().begin(), self.sizes().end()),
            "output with shape ", shape_str(self.sizes()), " doesn't match the broadcast shape ", shape_str(result.sizes()));
   VT_CHECK(can_cast(result.dtype(), self.dtype()), "result type ", dtype_short_name(result.dtype()),
            " can't be cast to the desired output type ", dtype_short_name(self.dtype()));
   below_autograd([&] { return copy_(self, result); });
-  if (result.requires_grad()) {
-    AutogradMeta& from = *meta(result);
-    AutogradMeta& to = materialize_meta(self);
-    to.grad_fn = from.grad_fn;
-    to.output_nr = from.output_nr;
-    to.requires_grad = false;
-    self.impl()->set_requires_grad(true);
+  if (has_tangent(result)) set_tangent(self, tangent_of(result));
+  if (!result.requires_grad()) return self;
+  if (self.impl()->is_view()) {
+    rebase_view_history(self, result);
+    return self;
   }
+  AutogradMeta& from = *meta(result);
+  AutogradMeta& to = materialize_meta(self);
+  to.grad_fn = from.grad_fn;
+  to.output_nr = from.output_nr;
+  to.requires_grad = false;
+  self.impl()->set_requires_grad(true);
   return self;
+}
+
+Tensor tangent_or_zeros(const Tensor& t) {
+  Tensor tangent = tangent_of(t);
+  return tangent.defined() ? tangent : zeros(t.sizes(), t.dtype(), t.device());
 }
 
 void refuse_out(std::string_view op) {

@@ -127,7 +127,7 @@ Tensor make_alias(const Tensor& base, IntArrayRef sizes, IntArrayRef strides, in
 
 Tensor make_view(const Tensor& base, IntArrayRef sizes, IntArrayRef strides, int64_t storage_offset) {
   Tensor view = make_alias(base, sizes, strides, storage_offset);
-  view.impl()->set_is_view(true);
+  view.impl()->set_view_base(base.impl()->is_view() ? base.impl()->view_base() : base.impl_ptr());
   return view;
 }
 

@@ -6,6 +6,7 @@ namespace {
 
 Tensor mm_grad(const Tensor& a, const Tensor& b) {
   Tensor out = below_autograd([&] { return mm(a, b); });
+  forward_tangent(out, {&a, &b}, [&] { return mm(tangent_or_zeros(a), b) + mm(a, tangent_or_zeros(b)); });
   if (!any_requires_grad({&a, &b})) return out;
   auto node = make_node("MmBackward0", {&a, &b}, [](FunctionNode& n, const TensorList& g) {
     return TensorList{n.needs_input_grad(0) ? mm(g[0], t(n.saved(1))) : Tensor(),
@@ -19,6 +20,7 @@ Tensor mm_grad(const Tensor& a, const Tensor& b) {
 
 Tensor bmm_grad(const Tensor& a, const Tensor& b) {
   Tensor out = below_autograd([&] { return bmm(a, b); });
+  forward_tangent(out, {&a, &b}, [&] { return bmm(tangent_or_zeros(a), b) + bmm(a, tangent_or_zeros(b)); });
   if (!any_requires_grad({&a, &b})) return out;
   auto node = make_node("BmmBackward0", {&a, &b}, [](FunctionNode& n, const TensorList& g) {
     return TensorList{n.needs_input_grad(0) ? bmm(g[0], transpose(n.saved(1), 1, 2)) : Tensor(),

@@ -12,6 +12,7 @@ Tensor zeros_like_grad(const Tensor& g) { return zeros(g.sizes(), g.dtype(), g.d
 
 Tensor add_grad(const Tensor& a, const Tensor& b, const Scalar& alpha) {
   Tensor out = below_autograd([&] { return add(a, b, alpha); });
+  forward_tangent(out, {&a, &b}, [&] { return tangent_or_zeros(a) + tangent_or_zeros(b) * alpha; });
   if (!any_requires_grad({&a, &b})) return out;
   set_history(out, make_node("AddBackward0", {&a, &b}, [alpha, sa = DimVector(a.sizes()), sb = DimVector(b.sizes())](
                                                            FunctionNode& n, const TensorList& g) {
@@ -23,6 +24,7 @@ Tensor add_grad(const Tensor& a, const Tensor& b, const Scalar& alpha) {
 
 Tensor sub_grad(const Tensor& a, const Tensor& b, const Scalar& alpha) {
   Tensor out = below_autograd([&] { return sub(a, b, alpha); });
+  forward_tangent(out, {&a, &b}, [&] { return tangent_or_zeros(a) - tangent_or_zeros(b) * alpha; });
   if (!any_requires_grad({&a, &b})) return out;
   set_history(out, make_node("SubBackward0", {&a, &b}, [alpha, sa = DimVector(a.sizes()), sb = DimVector(b.sizes())](
                                                            FunctionNode& n, const TensorList& g) {
@@ -34,6 +36,7 @@ Tensor sub_grad(const Tensor& a, const Tensor& b, const Scalar& alpha) {
 
 Tensor mul_grad(const Tensor& a, const Tensor& b) {
   Tensor out = below_autograd([&] { return mul(a, b); });
+  forward_tangent(out, {&a, &b}, [&] { return tangent_or_zeros(a) * b + a * tangent_or_zeros(b); });
   if (!any_requires_grad({&a, &b})) return out;
   auto node = make_node("MulBackward0", {&a, &b}, [sa = DimVector(a.sizes()), sb = DimVector(b.sizes())](
                                                       FunctionNode& n, const TensorList& g) {
@@ -48,6 +51,10 @@ Tensor mul_grad(const Tensor& a, const Tensor& b) {
 
 Tensor div_grad(const Tensor& a, const Tensor& b, std::optional<std::string_view> mode) {
   Tensor out = below_autograd([&] { return div(a, b, mode); });
+  forward_tangent(out, {&a, &b}, [&] {
+    if (mode) return zeros(out.sizes(), out.dtype(), out.device());
+    return tangent_or_zeros(a) / b - a * tangent_or_zeros(b) / (b * b);
+  });
   if (!any_requires_grad({&a, &b})) return out;
   if (mode) {
     // Rounded division is piecewise constant: its gradient is zero.
@@ -72,6 +79,12 @@ Tensor div_grad(const Tensor& a, const Tensor& b, std::optional<std::string_view
 
 Tensor pow_grad(const Tensor& a, const Tensor& b) {
   Tensor out = below_autograd([&] { return pow(a, b); });
+  forward_tangent(out, {&a, &b}, [&] {
+    Tensor zero = scalar_to_tensor(0.0);
+    Tensor d_base = where(eq(b, zero), zero, b * pow(a, b - 1));
+    Tensor d_exponent = where(mul(eq(a, zero), ge(b, zero)), zero, out * log(a));
+    return tangent_or_zeros(a) * d_base + tangent_or_zeros(b) * d_exponent;
+  });
   if (!any_requires_grad({&a, &b})) return out;
   auto node = make_node("PowBackward1", {&a, &b}, [sa = DimVector(a.sizes()), sb = DimVector(b.sizes())](
                                                       FunctionNode& n, const TensorList& g) {
@@ -103,6 +116,8 @@ template <Tensor (*Op)(const Tensor&)>
 Tensor unary_grad(const Tensor& a, const char* name, Tensor (*formula)(const Tensor& g, const Tensor& x, const Tensor& y),
                   bool saves_input, bool saves_result) {
   Tensor out = below_autograd([&] { return Op(a); });
+  // Elementwise: the JVP multiplies the tangent by the same derivative the VJP uses.
+  forward_tangent(out, {&a}, [&] { return formula(tangent_of(a), a, out); });
   if (!a.requires_grad()) return out;
   auto node = make_node(name, {&a}, [formula, saves_input, saves_result](FunctionNode& n, const TensorList& g) {
     Tensor x = saves_input ? n.saved(0) : Tensor();
@@ -141,6 +156,13 @@ VT_UNARY_GRAD(tanh, "TanhBackward0", false, true, g * (1.0 - y * y))
 
 Tensor clamp_grad(const Tensor& a, std::optional<Scalar> min, std::optional<Scalar> max) {
   Tensor out = below_autograd([&] { return clamp(a, min, max); });
+  forward_tangent(out, {&a}, [&] {
+    Tensor zero = scalar_to_tensor(0.0);
+    Tensor tangent = tangent_of(a);
+    if (min) tangent = where(ge(a, scalar_to_tensor(*min)), tangent, zero);
+    if (max) tangent = where(le(a, scalar_to_tensor(*max)), tangent, zero);
+    return tangent;
+  });
   if (!a.requires_grad()) return out;
   auto node = make_node("ClampBackward1", {&a}, [min, max](FunctionNode& n, const TensorList& g) {
     // The gradient passes where the input lies inside [min, max].
@@ -158,6 +180,7 @@ Tensor clamp_grad(const Tensor& a, std::optional<Scalar> min, std::optional<Scal
 
 Tensor where_grad(const Tensor& condition, const Tensor& a, const Tensor& b) {
   Tensor out = below_autograd([&] { return where(condition, a, b); });
+  forward_tangent(out, {&a, &b}, [&] { return where(condition, tangent_or_zeros(a), tangent_or_zeros(b)); });
   if (!any_requires_grad({&a, &b})) return out;
   auto node = make_node("WhereBackward0", {&condition, &a, &b}, [sa = DimVector(a.sizes()), sb = DimVector(b.sizes())](
                                                                    FunctionNode& n, const TensorList& g) {

@@ -12,9 +12,12 @@ Tensor expand_reduced(const Tensor& grad, const reduce::ReductionShape& shape, I
 
 Tensor sum_grad(const Tensor& self, OptionalDims dims, bool keepdim, std::optional<ScalarType> dtype) {
   Tensor out = below_autograd([&] { return sum(self, dims, keepdim, dtype); });
+  forward_tangent(out, {&self}, [&] { return sum(tangent_of(self), dims, keepdim, dtype); });
   if (!self.requires_grad()) return out;
   auto shape = reduce::reduction_shape(self, dims, keepdim, "sum");
-  set_history(out, make_node("SumBackward1", {&self}, [shape, sizes = DimVector(self.sizes())](FunctionNode&, const TensorList& g) {
+  // torch names the full reduction's node ...0 and the one over dims ...1.
+  const char* name = dims && !dims->empty() ? "SumBackward1" : "SumBackward0";
+  set_history(out, make_node(name, {&self}, [shape, sizes = DimVector(self.sizes())](FunctionNode&, const TensorList& g) {
     return TensorList{expand_reduced(g[0], shape, sizes)};
   }));
   return out;
@@ -22,9 +25,11 @@ Tensor sum_grad(const Tensor& self, OptionalDims dims, bool keepdim, std::option
 
 Tensor mean_grad(const Tensor& self, OptionalDims dims, bool keepdim, std::optional<ScalarType> dtype) {
   Tensor out = below_autograd([&] { return mean(self, dims, keepdim, dtype); });
+  forward_tangent(out, {&self}, [&] { return mean(tangent_of(self), dims, keepdim, dtype); });
   if (!self.requires_grad()) return out;
   auto shape = reduce::reduction_shape(self, dims, keepdim, "mean");
-  set_history(out, make_node("MeanBackward1", {&self}, [shape, sizes = DimVector(self.sizes())](FunctionNode&, const TensorList& g) {
+  const char* name = dims && !dims->empty() ? "MeanBackward1" : "MeanBackward0";
+  set_history(out, make_node(name, {&self}, [shape, sizes = DimVector(self.sizes())](FunctionNode&, const TensorList& g) {
     return TensorList{expand_reduced(g[0], shape, sizes) / static_cast<double>(shape.inner)};
   }));
   return out;
@@ -34,6 +39,10 @@ Tensor mean_grad(const Tensor& self, OptionalDims dims, bool keepdim, std::optio
 template <bool IsMax>
 Tensor extreme_all_grad(const Tensor& self) {
   Tensor out = below_autograd([&] { return IsMax ? max(self) : min(self); });
+  forward_tangent(out, {&self}, [&] {
+    Tensor mask = eq(self, out);
+    return sum(where(mask, tangent_of(self), scalar_to_tensor(0.0))) / sum(mask);
+  });
   if (!self.requires_grad()) return out;
   auto node = make_node(IsMax ? "MaxBackward1" : "MinBackward1", {&self}, [](FunctionNode& n, const TensorList& g) {
     Tensor x = n.saved(0), result = n.saved(1);
@@ -51,8 +60,18 @@ Tensor extreme_all_grad(const Tensor& self) {
 template <bool IsMax>
 std::tuple<Tensor, Tensor> extreme_dim_grad(const Tensor& self, int64_t dim, bool keepdim) {
   auto [values, indices] = below_autograd([&] { return IsMax ? max_dim(self, dim, keepdim) : min_dim(self, dim, keepdim); });
-  if (!self.requires_grad()) return {values, indices};
   int64_t d = wrap_dim(dim, self.dim());
+  forward_tangent(values, {&self}, [&, &idx = indices] {
+    // The tangent at the selected index of each slice.
+    Tensor tangent = tangent_of(self);
+    if (self.dim() == 0) return tangent;
+    Tensor index = keepdim ? idx : unsqueeze(idx, d);
+    DimVector position_shape(self.dim(), 1);
+    position_shape[d] = self.size(d);
+    Tensor positions = reshape(arange(0, self.size(d), 1, ScalarType::Int64, self.device()), position_shape);
+    return sum(where(eq(positions, index), tangent, scalar_to_tensor(0.0)), std::vector<int64_t>{d}, keepdim);
+  });
+  if (!self.requires_grad()) return {values, indices};
   auto node = make_node(IsMax ? "MaxBackward0" : "MinBackward0", {&self},
                         [d, keepdim, sizes = DimVector(self.sizes())](FunctionNode& n, const TensorList& g) {
     Tensor index = n.saved(0);

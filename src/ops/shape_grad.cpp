@@ -6,9 +6,11 @@ namespace vt::autograd {
 namespace {
 
 // Records `node_name` on a view op's result with a backward of the form grad -> input grad.
+// Views are linear: the tangent of the result is the same view of the input's tangent.
 template <class Forward, class Backward>
 Tensor record_view(const Tensor& self, const char* node_name, Forward&& forward, Backward backward) {
-  Tensor out = below_autograd(forward);
+  Tensor out = below_autograd([&] { return forward(self); });
+  if (has_tangent(self)) set_tangent(out, below_autograd([&] { return forward(tangent_of(self)); }));
   if (!self.requires_grad()) return out;
   set_history(out, make_node(node_name, {&self}, [backward](FunctionNode&, const TensorList& g) {
     return TensorList{backward(g[0])};
@@ -27,58 +29,58 @@ Tensor embed(const Tensor& grad, const DimVector& sizes, ViewOf view_of) {
 }
 
 Tensor view_grad(const Tensor& self, IntArrayRef size) {
-  return record_view(self, "ViewBackward0", [&] { return view(self, size); },
+  return record_view(self, "ViewBackward0", [&](const Tensor& x) { return view(x, size); },
                      [sizes = DimVector(self.sizes())](const Tensor& g) { return reshape(g, sizes); });
 }
 Tensor reshape_grad(const Tensor& self, IntArrayRef size) {
-  return record_view(self, "ReshapeAliasBackward0", [&] { return reshape(self, size); },
+  return record_view(self, "ReshapeAliasBackward0", [&](const Tensor& x) { return reshape(x, size); },
                      [sizes = DimVector(self.sizes())](const Tensor& g) { return reshape(g, sizes); });
 }
 Tensor permute_grad(const Tensor& self, IntArrayRef dims) {
   std::vector<int64_t> inverse(dims.size());
   for (size_t i = 0; i < dims.size(); ++i) inverse[wrap_dim(dims[i], self.dim())] = static_cast<int64_t>(i);
-  return record_view(self, "PermuteBackward0", [&] { return permute(self, dims); },
+  return record_view(self, "PermuteBackward0", [&](const Tensor& x) { return permute(x, dims); },
                      [inverse](const Tensor& g) { return permute(g, inverse); });
 }
 Tensor transpose_grad(const Tensor& self, int64_t dim0, int64_t dim1) {
-  return record_view(self, "TransposeBackward0", [&] { return transpose(self, dim0, dim1); },
+  return record_view(self, "TransposeBackward0", [&](const Tensor& x) { return transpose(x, dim0, dim1); },
                      [dim0, dim1](const Tensor& g) { return transpose(g, dim0, dim1); });
 }
 Tensor t_grad(const Tensor& self) {
-  return record_view(self, "TBackward0", [&] { return t(self); }, [](const Tensor& g) { return t(g); });
+  return record_view(self, "TBackward0", [&](const Tensor& x) { return t(x); }, [](const Tensor& g) { return t(g); });
 }
 Tensor expand_grad(const Tensor& self, IntArrayRef size) {
-  return record_view(self, "ExpandBackward0", [&] { return expand(self, size); },
+  return record_view(self, "ExpandBackward0", [&](const Tensor& x) { return expand(x, size); },
                      [sizes = DimVector(self.sizes())](const Tensor& g) { return sum_to(g, sizes); });
 }
 Tensor squeeze_grad(const Tensor& self, OptionalDims dims) {
-  return record_view(self, "SqueezeBackward0", [&] { return squeeze(self, dims); },
+  return record_view(self, "SqueezeBackward0", [&](const Tensor& x) { return squeeze(x, dims); },
                      [sizes = DimVector(self.sizes())](const Tensor& g) { return reshape(g, sizes); });
 }
 Tensor unsqueeze_grad(const Tensor& self, int64_t dim) {
-  return record_view(self, "UnsqueezeBackward0", [&] { return unsqueeze(self, dim); },
+  return record_view(self, "UnsqueezeBackward0", [&](const Tensor& x) { return unsqueeze(x, dim); },
                      [sizes = DimVector(self.sizes())](const Tensor& g) { return reshape(g, sizes); });
 }
 Tensor slice_grad(const Tensor& self, int64_t dim, std::optional<int64_t> start, std::optional<int64_t> end, int64_t step) {
-  return record_view(self, "SliceBackward0", [&] { return slice(self, dim, start, end, step); },
+  return record_view(self, "SliceBackward0", [&](const Tensor& x) { return slice(x, dim, start, end, step); },
                      [sizes = DimVector(self.sizes()), dim, start, end, step](const Tensor& g) {
                        return embed(g, sizes, [&](const Tensor& z) { return slice(z, dim, start, end, step); });
                      });
 }
 Tensor select_grad(const Tensor& self, int64_t dim, int64_t index) {
-  return record_view(self, "SelectBackward0", [&] { return select(self, dim, index); },
+  return record_view(self, "SelectBackward0", [&](const Tensor& x) { return select(x, dim, index); },
                      [sizes = DimVector(self.sizes()), dim, index](const Tensor& g) {
                        return embed(g, sizes, [&](const Tensor& z) { return select(z, dim, index); });
                      });
 }
 Tensor diagonal_grad(const Tensor& self, int64_t offset, int64_t dim1, int64_t dim2) {
-  return record_view(self, "DiagonalBackward0", [&] { return diagonal(self, offset, dim1, dim2); },
+  return record_view(self, "DiagonalBackward0", [&](const Tensor& x) { return diagonal(x, offset, dim1, dim2); },
                      [sizes = DimVector(self.sizes()), offset, dim1, dim2](const Tensor& g) {
                        return embed(g, sizes, [&](const Tensor& z) { return diagonal(z, offset, dim1, dim2); });
                      });
 }
 Tensor unfold_grad(const Tensor& self, int64_t dimension, int64_t size, int64_t step) {
-  return record_view(self, "UnfoldBackward0", [&] { return unfold(self, dimension, size, step); },
+  return record_view(self, "UnfoldBackward0", [&](const Tensor& x) { return unfold(x, dimension, size, step); },
                      [sizes = DimVector(self.sizes()), dimension, size, step](const Tensor& g) {
     VT_CHECK_KIND(!(is_grad_enabled() && g.requires_grad()), ErrorKind::NotImplemented,
                   "double backward through unfold is not supported yet");

@@ -177,6 +177,18 @@ void bind_autograd(nb::module_& m, nb::class_<Tensor>& cls) {
     return nb::tuple(out);
   }, nb::arg("outputs"), nb::arg("inputs"), nb::arg("grad_outputs").none(), nb::arg("retain_graph").none(),
      nb::arg("create_graph"), nb::arg("allow_unused"));
+  m.def("_enter_dual_level", &autograd::enter_dual_level);
+  m.def("_exit_dual_level", &autograd::exit_dual_level, nb::arg("level"));
+  m.def("_make_dual", &autograd::make_dual, nb::arg("tensor"), nb::arg("tangent"), nb::arg("level"));
+  m.def("_unpack_dual", [](const Tensor& t) {
+    Tensor tangent = autograd::tangent_of(t);
+    if (!tangent.defined()) return nb::make_tuple(t, nb::none());
+    // The primal: a view of `t` (still in its backward graph) without the tangent.
+    Tensor primal = view(t, t.sizes());
+    autograd::materialize_meta(primal).tangent = Tensor();
+    primal.impl()->set_has_tangent(false);
+    return nb::make_tuple(primal, tangent);
+  }, nb::arg("tensor"));
   m.def("is_grad_enabled", &autograd::is_grad_enabled);
   m.def("_set_grad_enabled", &autograd::set_grad_enabled);
 

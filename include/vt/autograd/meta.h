@@ -15,6 +15,7 @@ struct AutogradMeta {
   bool requires_grad = false;  // set by the user on leaves
   bool retains_grad = false;
   std::vector<GradHook> leaf_hooks;  // hooks of a leaf, run before accumulation
+  Tensor tangent;                    // forward mode: the tangent of a dual tensor
 };
 
 // nullptr when the tensor has none.
@@ -39,6 +40,24 @@ void set_history(const Tensor& t, const std::shared_ptr<Node>& node);
 Tensor detach(const Tensor& t);
 void register_hook(const Tensor& t, GradHook hook);
 void retain_grad(const Tensor& t);
+
+// ---- forward mode (torch.autograd.forward_ad). One dual level at a time, as in torch's
+// common use; leaving it drops every tangent made inside.
+int enter_dual_level();
+void exit_dual_level(int level);
+// A dual tensor: an alias of `primal` carrying `tangent`.
+Tensor make_dual(const Tensor& primal, const Tensor& tangent, int level);
+// The tangent of `t`, or an undefined tensor.
+Tensor tangent_of(const Tensor& t);
+// Gives `t` a tangent (used by every op's autograd kernel for its result).
+void set_tangent(const Tensor& t, const Tensor& tangent);
+inline bool has_tangent(const Tensor& t) { return t.defined() && t.impl()->has_tangent(); }
+inline bool any_has_tangent(std::initializer_list<const Tensor*> inputs) {
+  for (const Tensor* t : inputs) {
+    if (has_tangent(*t)) return true;
+  }
+  return false;
+}
 
 // Grad mode is thread-local, like torch's. Disabled: no graph is recorded.
 bool is_grad_enabled();

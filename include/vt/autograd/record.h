@@ -45,6 +45,16 @@ void check_inplace(const Tensor& self, std::string_view op);
 // Sums a broadcast gradient back to the input's shape.
 Tensor sum_to(const Tensor& grad, IntArrayRef sizes);
 
+// Forward mode: when an input is a dual tensor, gives `out` the tangent `jvp()` computes
+// (below autograd: tangents are not differentiated at this level).
+template <class F>
+void forward_tangent(const Tensor& out, std::initializer_list<const Tensor*> inputs, F&& jvp) {
+  if (!any_has_tangent(inputs)) return;
+  set_tangent(out, below_autograd(std::forward<F>(jvp)));
+}
+// An input's tangent for a JVP formula: zeros when it has none.
+Tensor tangent_or_zeros(const Tensor& t);
+
 // Registers `fn` as the Autograd kernel of `op`.
 template <class R, class... Args>
 void register_autograd(std::string_view op, R (*fn)(Args...)) {

@@ -3,7 +3,7 @@ from vibetensor import _C
 from vibetensor.autograd.function import Function, FunctionCtx
 from vibetensor.autograd.grad_mode import enable_grad, inference_mode, is_grad_enabled, no_grad, set_grad_enabled
 from vibetensor.autograd.gradcheck import GradcheckError, gradcheck, gradgradcheck
-from vibetensor.autograd import functional
+from vibetensor.autograd import forward_ad, functional
 
 
 def _as_list(value):
