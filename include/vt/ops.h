@@ -19,6 +19,10 @@ Tensor zeros(IntArrayRef size, ScalarType dtype, Device device = Device());
 Tensor ones(IntArrayRef size, ScalarType dtype, Device device = Device());
 Tensor arange(const Scalar& start, const Scalar& end, const Scalar& step, std::optional<ScalarType> dtype = std::nullopt,
               Device device = Device());
+// An uninitialized tensor shaped like `self`, keeping its strides when they are a
+// permutation of a contiguous layout (torch's preserve_format), contiguous otherwise.
+Tensor empty_like(const Tensor& self, std::optional<ScalarType> dtype = std::nullopt,
+                  std::optional<Device> device = std::nullopt);
 // A 0-dim tensor holding a Python number, marked as a wrapped number for type promotion.
 Tensor scalar_to_tensor(const Scalar& value);
 

@@ -52,6 +52,8 @@ std::string shape_str(IntArrayRef sizes);
 int64_t wrap_dim(int64_t dim, int64_t ndim);
 // Contiguous strides for `sizes`.
 DimVector contiguous_strides(IntArrayRef sizes);
+// Every element at its own address and no gaps: a permutation of a contiguous layout.
+bool is_non_overlapping_and_dense(const Tensor& t);
 // Product of sizes, checked for overflow.
 int64_t checked_numel(IntArrayRef sizes, std::string_view op);
 

@@ -55,18 +55,17 @@ class _Formatter:
                 magnitudes = [abs(v) for v in finite]
                 smallest, largest = min(magnitudes), max(magnitudes)
                 self.int_mode = all(v == math.ceil(v) for v in finite)
-                if self.int_mode:
-                    if largest / smallest > 1000.0 or largest > 1.0e8:
-                        self.sci_mode = True
-                        widths = [len(f"{v:.{precision}e}") for v in finite]
-                    else:
-                        widths = [len(f"{v:.0f}") + 1 for v in finite]
+                too_wide = largest / smallest > 1000.0 or largest > 1.0e8
+                self.sci_mode = too_wide if self.int_mode else (too_wide or smallest < 1.0e-4)
+                if PRINT_OPTS.sci_mode is not None:
+                    self.sci_mode = PRINT_OPTS.sci_mode
+                # Widths in the notation that will print.
+                if self.sci_mode:
+                    widths = [len(f"{v:.{precision}e}") for v in finite]
+                elif self.int_mode:
+                    widths = [len(f"{v:.0f}") + 1 for v in finite]
                 else:
-                    if largest / smallest > 1000.0 or largest > 1.0e8 or smallest < 1.0e-4:
-                        self.sci_mode = True
-                        widths = [len(f"{v:.{precision}e}") for v in finite]
-                    else:
-                        widths = [len(f"{v:.{precision}f}") for v in finite]
+                    widths = [len(f"{v:.{precision}f}") for v in finite]
                 self.max_width = max([self.max_width] + widths)
         if PRINT_OPTS.sci_mode is not None:
             self.sci_mode = PRINT_OPTS.sci_mode

@@ -1,7 +1,9 @@
 // TensorImpl geometry bookkeeping and the small Tensor helpers.
 #include "vt/tensor_impl.h"
 
+#include <algorithm>
 #include <limits>
+#include <vector>
 
 #include "vt/tensor.h"
 
@@ -70,6 +72,21 @@ DimVector contiguous_strides(IntArrayRef sizes) {
     running *= sizes[d] > 1 ? sizes[d] : 1;
   }
   return strides;
+}
+
+bool is_non_overlapping_and_dense(const Tensor& t) {
+  if (t.is_contiguous()) return true;
+  std::vector<std::pair<int64_t, int64_t>> dims;  // (stride, size) of the dims that move
+  for (int64_t d = 0; d < t.dim(); ++d) {
+    if (t.sizes()[d] != 1) dims.emplace_back(t.strides()[d], t.sizes()[d]);
+  }
+  std::sort(dims.begin(), dims.end());
+  int64_t expected = 1;
+  for (auto [stride, size] : dims) {
+    if (stride != expected) return false;
+    expected *= size;
+  }
+  return true;
 }
 
 int64_t checked_numel(IntArrayRef sizes, std::string_view op) {

@@ -1,4 +1,7 @@
 // copy_ (with dtype conversion and broadcasting of the source) and fill_ on the CPU.
+#include <cmath>
+#include <limits>
+
 #include "src/cpu/loops.h"
 #include "vt/dispatch.h"
 #include "vt/ops.h"
@@ -31,7 +34,34 @@ const Tensor& copy_cpu(const Tensor& self, const Tensor& src) {
   return self;
 }
 
+// torch refuses a fill value that the dtype cannot represent (an overflowing integer, NaN
+// for an integer type, a finite float beyond the type's range).
+void check_fits(const Scalar& value, ScalarType type) {
+  if (type == ScalarType::Bool || type == ScalarType::Float64) return;
+  bool fits = dispatch_all_types(type, "fill_", [&](auto tag) {
+    using T = decltype(tag);
+    using C = compute_t<T>;
+    double v = value.to_double();
+    if constexpr (std::is_integral_v<C>) {
+      if (value.is_integral() || value.is_boolean()) {
+        int64_t i = value.to_int();
+        // Negative values may wrap into an unsigned type (as torch allows), down to -max.
+        if constexpr (std::is_same_v<C, uint8_t>) return i >= -255 && i <= 255;
+        else return i >= static_cast<int64_t>(std::numeric_limits<C>::min()) && i <= static_cast<int64_t>(std::numeric_limits<C>::max());
+      }
+      return v == v && v >= static_cast<double>(std::numeric_limits<C>::min()) &&
+             v <= static_cast<double>(std::numeric_limits<C>::max());
+    } else {
+      double max = std::is_same_v<T, Half> ? 65504.0 : std::is_same_v<T, BFloat16> ? 3.3895313892515355e38
+                                                                                   : 3.4028234663852886e38;
+      return !std::isfinite(v) || std::abs(v) <= max;
+    }
+  });
+  VT_CHECK(fits, "value cannot be converted to type ", dtype_name(type), " without overflow");
+}
+
 const Tensor& fill_cpu(const Tensor& self, const Scalar& value) {
+  check_fits(value, self.dtype());
   TensorIteratorConfig config;
   config.op_name = "fill_";
   config.keep_input_dtypes = true;

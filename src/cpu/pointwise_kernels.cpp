@@ -138,12 +138,25 @@ Tensor pow_fn(const Tensor& out, const Tensor& a, const Tensor& b, bool inplace)
   VT_CHECK(!(b.is_wrapped_number() && is_integral(a.dtype(), false) && b.dtype() == ScalarType::Int64 &&
              b.item().to_int() < 0),
            "Integers to negative integer powers are not allowed.");
-  return run_binary(out, a, b, inplace, pointwise::binary_config("pow"), [](TensorIterator& iter) {
-    dispatch_numeric_types(iter.common_dtype(), "pow", [&](auto tag) {
+  // A Python-number exponent of +-0.5 is a square root, as in torch (which differs from
+  // std::pow at -inf and -0).
+  double scalar_exponent = b.is_wrapped_number() ? b.item().to_double() : 0.0;
+  bool is_sqrt = b.is_wrapped_number() && scalar_exponent == 0.5;
+  bool is_rsqrt = b.is_wrapped_number() && scalar_exponent == -0.5;
+  return run_binary(out, a, b, inplace, pointwise::binary_config("pow"), [&](TensorIterator& iter) {
+    dispatch_all_types(iter.common_dtype(), "pow", [&](auto tag) {
       using T = decltype(tag);
       using C = compute_t<T>;
-      if constexpr (std::is_floating_point_v<C>) {
-        cpu_kernel(iter, [](T x, T y) -> T { return static_cast<T>(std::pow(static_cast<C>(x), static_cast<C>(y))); });
+      if constexpr (std::is_same_v<T, bool>) {
+        cpu_kernel(iter, [](bool x, bool y) -> bool { return x || !y; });  // x^0 = 1, 0^1 = 0
+      } else if constexpr (std::is_floating_point_v<C>) {
+        if (is_sqrt) {
+          cpu_kernel(iter, [](T x, T) -> T { return static_cast<T>(std::sqrt(static_cast<C>(x))); });
+        } else if (is_rsqrt) {
+          cpu_kernel(iter, [](T x, T) -> T { return static_cast<T>(C(1) / std::sqrt(static_cast<C>(x))); });
+        } else {
+          cpu_kernel(iter, [](T x, T y) -> T { return static_cast<T>(std::pow(static_cast<C>(x), static_cast<C>(y))); });
+        }
       } else {
         cpu_kernel(iter, [](T x, T y) -> T { return integer_pow<T>(x, y); });
       }
@@ -278,7 +291,9 @@ Tensor clamp_fn(const Tensor& out, const Tensor& a, bool inplace, std::optional<
     bool has_low = min.has_value(), has_high = max.has_value();
     auto body = [=](T x) {
       C v = static_cast<C>(x);
-      if (v != v) return v;  // NaN propagates
+      if (v != v) return v;  // NaN propagates, from the input or from a bound
+      if (has_low && low != low) return low;
+      if (has_high && high != high) return high;
       if (has_low && v < low) v = low;
       if (has_high && v > high) v = high;
       return v;

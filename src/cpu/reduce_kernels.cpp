@@ -25,9 +25,10 @@ Tensor as_rows(const Tensor& self, const ReductionShape& shape) {
   return rows;
 }
 
-// Accumulator types: wide enough that a row of any length sums without overflow or
-// (for floats) with block-wise error.
-template <class T> using block_acc_t = std::conditional_t<std::is_floating_point_v<compute_t<T>>, compute_t<T>, int64_t>;
+// Accumulator types: int64 for integers, double for every floating type (vectorized lanes
+// of double keep a float32 sum of millions of elements accurate, and the sum stays
+// memory-bound).
+template <class T> using block_acc_t = std::conditional_t<std::is_floating_point_v<compute_t<T>>, double, int64_t>;
 template <class T> using total_acc_t = std::conditional_t<std::is_floating_point_v<compute_t<T>>, double, int64_t>;
 
 template <class T>
@@ -65,6 +66,11 @@ bool reduces_leading_dims(const Tensor& self, const ReductionShape& shape) {
 Tensor sum_mean(const Tensor& self, const OptionalDims& dims, bool keepdim, ScalarType out_type, bool is_mean,
                 std::string_view name) {
   ReductionShape shape = reduce::reduction_shape(self, dims, keepdim, name);
+  // mean(dtype=) of a floating input accumulates the input itself and rounds once at the end
+  // (torch does the same); sum(dtype=) converts the input first, as torch documents.
+  if (is_mean && self.dtype() != out_type && is_floating_point(self.dtype())) {
+    return to(sum_mean(self, dims, keepdim, self.dtype(), true, name), out_type);
+  }
   Tensor input = self.dtype() == out_type ? self : to(self, out_type);
   Tensor out = empty_tensor(shape.kept_shape, out_type, self.device());
   dispatch_all_types(out_type, name, [&](auto tag) {
@@ -195,7 +201,7 @@ Tensor arg_extreme(const Tensor& self, std::optional<int64_t> dim, bool keepdim)
                    " to have non-zero size.");
     return std::get<1>(extreme_dim<IsMax>(self, *dim, keepdim));
   }
-  VT_CHECK(self.numel() > 0, name, "(): Expected reduction dim to be specified for input.numel() == 0.");
+  VT_CHECK_INDEX(self.numel() > 0, name, "(): Expected reduction dim to be specified for input.numel() == 0.");
   Tensor flat = reshape(self, std::vector<int64_t>{-1});
   Tensor index = std::get<1>(extreme_dim<IsMax>(flat, 0, false));
   if (!keepdim) return index;

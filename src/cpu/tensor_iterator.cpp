@@ -4,6 +4,8 @@
 #include "vt/tensor_iterator.h"
 
 #include <algorithm>
+#include <optional>
+#include <vector>
 
 #include "vt/ops.h"
 #include "vt/parallel.h"
@@ -49,6 +51,42 @@ ScalarType final_type(const ResultTypeState& s) {
   return combine_categories(s.dim_result, combine_categories(s.zero_dim_result, s.wrapped_result));
 }
 
+// Memory a tensor spans as [first byte, one past the last), for a non-overlapping, dense
+// layout; nullopt when the layout is too irregular to tell cheaply (as torch gives up too).
+struct ByteRange {
+  const char* begin;
+  const char* end;
+};
+std::optional<ByteRange> dense_range(const Tensor& t) {
+  if (t.numel() == 0 || !is_non_overlapping_and_dense(t)) return std::nullopt;
+  const char* begin = static_cast<const char*>(t.data_ptr());
+  return ByteRange{begin, begin + t.numel() * static_cast<int64_t>(t.itemsize())};
+}
+
+// torch's overlap rules for a written tensor: no element may be written twice (an expanded
+// output), and an input may share memory with it only exactly (x.add_(x)), not in part.
+void check_overlap(const Tensor& out, const Tensor& input, std::string_view op) {
+  if (input.storage() != out.storage() || input.numel() == 0) return;
+  if (input.data_ptr() == out.data_ptr() && std::equal(input.sizes().begin(), input.sizes().end(), out.sizes().begin(),
+                                                       out.sizes().end()) &&
+      std::equal(input.strides().begin(), input.strides().end(), out.strides().begin(), out.strides().end())) {
+    return;
+  }
+  auto a = dense_range(out), b = dense_range(input);
+  if (!a || !b) return;
+  VT_CHECK(a->end <= b->begin || b->end <= a->begin, op, "(): unsupported operation: some elements of the input "
+           "tensor and the written-to tensor refer to a single memory location. Please clone() the tensor before "
+           "performing the operation.");
+}
+
+void check_no_internal_overlap(const Tensor& out, std::string_view op) {
+  for (int64_t d = 0; d < out.dim(); ++d) {
+    VT_CHECK(!(out.strides()[d] == 0 && out.sizes()[d] > 1), op, "(): unsupported operation: more than one element "
+             "of the written-to tensor refers to a single memory location. Please clone() the tensor before "
+             "performing the operation.");
+  }
+}
+
 }  // namespace
 
 ScalarType result_type(std::initializer_list<const Tensor*> tensors) {
@@ -76,6 +114,10 @@ TensorIterator::TensorIterator(const TensorIteratorConfig& config, const Tensor&
     if (!device) device = t.device();
     VT_CHECK(*device == t.device(), "Expected all tensors to be on the same device, but found at least two devices, ",
              device->str(), " and ", t.device().str(), "!");
+  }
+  if (output_given_) {
+    check_no_internal_overlap(operands_[0], config_.op_name);
+    for (int i = 1; i < num_operands_; ++i) check_overlap(operands_[0], operands_[i], config_.op_name);
   }
   compute_shape(is_inplace);
   compute_dtypes(is_inplace);

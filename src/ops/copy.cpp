@@ -7,18 +7,22 @@ namespace vt {
 namespace {
 
 Tensor clone_composite(const Tensor& self) {
-  Tensor out = empty(self.sizes(), self.dtype(), self.device());
+  Tensor out = empty_like(self);
   return copy_(out, self);
 }
 
-Tensor contiguous_composite(const Tensor& self) { return self.is_contiguous() ? self : clone(self); }
+Tensor contiguous_composite(const Tensor& self) {
+  if (self.is_contiguous()) return self;
+  Tensor out = empty(self.sizes(), self.dtype(), self.device());  // row-major, unlike clone
+  return copy_(out, self);
+}
 
 Tensor to_composite(const Tensor& self, std::optional<ScalarType> dtype, std::optional<Device> device, bool copy) {
   ScalarType target_dtype = dtype.value_or(self.dtype());
   Device target_device = device.value_or(self.device());
   if (target_device.is_cuda() && !target_device.has_index()) target_device = Device(DeviceType::CUDA, 0);
   if (!copy && target_dtype == self.dtype() && target_device == self.device()) return self;
-  Tensor out = empty(self.sizes(), target_dtype, target_device);
+  Tensor out = empty_like(self, target_dtype, target_device);
   return copy_(out, self);
 }
 

@@ -26,6 +26,10 @@ Tensor arange_kernel(const Scalar& start, const Scalar& end, const Scalar& step,
                      Device device) {
   bool any_float = start.is_floating_point() || end.is_floating_point() || step.is_floating_point();
   ScalarType type = dtype.value_or(any_float ? default_dtype() : ScalarType::Int64);
+  if (any_float && is_integral(type, true)) {
+    // An integral result: torch truncates the arguments to integers first.
+    return arange_kernel(start.to_int(), end.to_int(), step.to_int(), type, device);
+  }
   double lo = start.to_double(), hi = end.to_double(), delta = step.to_double();
   VT_CHECK(delta != 0, "arange(): step must be nonzero");
   VT_CHECK(std::isfinite(lo) && std::isfinite(hi), "arange(): unsupported range: ", lo, " -> ", hi);
@@ -78,6 +82,14 @@ Tensor ones(IntArrayRef size, ScalarType dtype, Device device) { return full(siz
 Tensor arange(const Scalar& start, const Scalar& end, const Scalar& step, std::optional<ScalarType> dtype, Device device) {
   static const TypedOp<Tensor(const Scalar&, const Scalar&, const Scalar&, std::optional<ScalarType>, Device)> op("arange");
   return op(start, end, step, dtype, device);
+}
+
+Tensor empty_like(const Tensor& self, std::optional<ScalarType> dtype, std::optional<Device> device) {
+  ScalarType type = dtype.value_or(self.dtype());
+  Device target = device.value_or(self.device());
+  if (self.is_contiguous() || !is_non_overlapping_and_dense(self)) return empty(self.sizes(), type, target);
+  VT_CHECK(target.is_cpu(), "empty_like(): strided allocation on ", target.str(), " is not available in this build");
+  return empty_strided_tensor(self.sizes(), self.strides(), type, target);
 }
 
 Tensor scalar_to_tensor(const Scalar& value) {

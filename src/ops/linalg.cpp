@@ -49,7 +49,9 @@ Tensor matmul_composite(const Tensor& a, const Tensor& b) {
     // Fold the batch into the rows: one large mm instead of many small ones.
     DimVector out_shape(a.sizes().begin(), a.sizes().end() - 1);
     Tensor rhs = db == 1 ? unsqueeze(b, 1) : b;
-    Tensor folded = mm(reshape(a, std::vector<int64_t>{-1, a.size(-1)}), rhs);
+    int64_t rows = 1;  // the leading dims, folded (counted, since -1 cannot infer around a 0)
+    for (int64_t d = 0; d + 1 < da; ++d) rows *= a.size(d);
+    Tensor folded = mm(reshape(a, std::vector<int64_t>{rows, a.size(-1)}), rhs);
     if (db == 2) out_shape.push_back(b.size(1));
     return reshape(folded, out_shape);
   }

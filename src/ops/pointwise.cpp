@@ -10,14 +10,14 @@ DivMode parse_rounding_mode(std::optional<std::string_view> mode) {
   if (!mode) return DivMode::True;
   if (*mode == "trunc") return DivMode::Trunc;
   if (*mode == "floor") return DivMode::Floor;
-  fail(ErrorKind::Value, "div expected rounding_mode to be one of None, 'trunc', or 'floor' but found '", *mode, "'");
+  fail(ErrorKind::Runtime, "div expected rounding_mode to be one of None, 'trunc', or 'floor' but found '", *mode, "'");
 }
 
 void check_alpha(std::string_view op, ScalarType common, const Scalar& alpha) {
   VT_CHECK(!(is_integral(common, false) && alpha.is_floating_point()),
            op, "(): For integral input tensors, argument alpha must not be a floating point number.");
-  VT_CHECK(common != ScalarType::Bool || alpha.is_boolean() || alpha.to_int() == 1 || alpha.to_int() == 0,
-           op, "(): Boolean alpha only supported for Boolean results.");
+  VT_CHECK(common == ScalarType::Bool || !alpha.is_boolean(), op,
+           "(): Boolean alpha only supported for Boolean results.");
 }
 
 void check_sub_operands(const Tensor& a, const Tensor& b) {

@@ -86,7 +86,7 @@ Tensor reshape_impl(const Tensor& self, IntArrayRef size) {
   if (auto strides = view_strides(self.sizes(), self.strides(), shape, self.numel())) {
     return make_view(self, shape, *strides, self.storage_offset());
   }
-  Tensor copy = clone(self);
+  Tensor copy = contiguous(self);
   return make_alias(copy, shape, contiguous_strides(shape), 0);
 }
 

@@ -37,10 +37,8 @@ bool scalar_from_python(nb::handle h, Scalar& out) {
     int overflow = 0;
     long long v = PyLong_AsLongLongAndOverflow(o, &overflow);
     if (overflow) {
-      // Larger than int64: torch keeps such numbers as doubles.
-      out = Scalar(PyLong_AsDouble(o));
       PyErr_Clear();
-      return true;
+      fail(ErrorKind::Value, "Overflow when unpacking long long");
     }
     out = Scalar(static_cast<int64_t>(v));
     return true;
@@ -162,7 +160,7 @@ void scan_data(nb::handle obj, size_t depth, const DimVector& shape, ScalarType&
     for (nb::handle item : nb::borrow<nb::sequence>(obj)) scan_data(item, depth + 1, shape, type);
     return;
   }
-  VT_CHECK_VALUE(!is_sequence(obj), "too many dimensions: expected a number at dim ", depth);
+  VT_CHECK_TYPE(!is_sequence(obj), "tensor(): expected a number at dim ", depth, ", got a sequence");
   ScalarType element;
   if (nb::isinstance<Tensor>(obj)) {
     const Tensor& t = *nb::inst_ptr<Tensor>(obj);
@@ -170,8 +168,8 @@ void scan_data(nb::handle obj, size_t depth, const DimVector& shape, ScalarType&
     element = t.dtype();
   } else {
     Scalar s;
-    VT_CHECK_TYPE(scalar_from_python(obj, s), "tensor(): could not convert an object of type ",
-                  nb::type_name(obj.type()).c_str(), " to a number");
+    VT_CHECK_VALUE(!PyUnicode_Check(obj.ptr()), "too many dimensions 'str'");
+    VT_CHECK(scalar_from_python(obj, s), "Could not infer dtype of ", nb::type_name(obj.type()).c_str());
     element = s.is_floating_point() ? default_dtype() : s.type();
   }
   type = type == ScalarType::Undefined ? element : promote_types(type, element);
@@ -198,7 +196,7 @@ Tensor tensor_from_data(nb::handle data, std::optional<ScalarType> dtype, Device
   }
   if (!is_sequence(data) && PyObject_HasAttrString(data.ptr(), "__array_interface__")) {
     // numpy arrays and numpy scalars: read through a contiguous array, then copy.
-    nb::object array = nb::module_::import_("numpy").attr("ascontiguousarray")(data);
+    nb::object array = nb::module_::import_("numpy").attr("array")(data);  // a copy; keeps 0-d shape
     Tensor view = from_numpy(array);
     return to(view, dtype.value_or(view.dtype()), device, /*copy=*/true);
   }
@@ -271,9 +269,9 @@ void release_numpy_owner(void* context) {
 Tensor from_numpy(nb::handle obj) {
   VT_CHECK_TYPE(nb::isinstance<nb::ndarray<nb::numpy>>(obj) || nb::hasattr(obj, "__array_interface__"),
                 "expected np.ndarray (got ", nb::type_name(obj.type()).c_str(), ")");
-  nb::ndarray<nb::numpy, nb::device::cpu> array;
+  nb::ndarray<nb::ro, nb::numpy, nb::device::cpu> array;
   try {
-    array = nb::cast<nb::ndarray<nb::numpy, nb::device::cpu>>(obj);
+    array = nb::cast<nb::ndarray<nb::ro, nb::numpy, nb::device::cpu>>(obj);
   } catch (const nb::cast_error&) {
     fail(ErrorKind::Type, "can't convert np.ndarray of type ", nb::str(obj.attr("dtype")).c_str(),
          ". The only supported types are: float64, float32, float16, int64, int32, int16, int8, uint8, and bool.");
@@ -295,7 +293,8 @@ Tensor from_numpy(nb::handle obj) {
   }
   size_t nbytes = static_cast<size_t>(extent) * itemsize(*type);
   auto* owner = new nb::ndarray<>(array);
-  DataPtr data_ptr{array.data(), owner, &release_numpy_owner};
+  // Read-only arrays are shared too (torch does the same, with a warning).
+  DataPtr data_ptr{const_cast<void*>(array.data()), owner, &release_numpy_owner};
   Storage storage = Storage::make(data_ptr, nbytes, Device(), nullptr);
   return Tensor(IntrusivePtr<TensorImpl>::make(std::move(storage), *type, sizes, strides, 0));
 }

@@ -30,6 +30,9 @@ void translate_error(const std::exception_ptr& p, void*) {
       case ErrorKind::Runtime: break;
     }
     PyErr_SetString(type, e.what());
+  } catch (const std::bad_cast& e) {
+    // A Python argument of the wrong type reached a C++ conversion (nb::cast).
+    PyErr_SetString(PyExc_TypeError, "argument of the wrong type");
   }
 }
 
@@ -132,7 +135,7 @@ void bind_factories(nb::module_& m) {
 
   m.def("tensor", [](nb::handle data, OptDType dtype, std::optional<Device> device, bool requires_grad) {
     return with_requires_grad(tensor_from_data(data, dtype ? std::optional<ScalarType>(dtype->type) : std::nullopt, device.value_or(Device())), requires_grad);
-  }, nb::arg("data"), nb::kw_only(), nb::arg("dtype") = nb::none(), nb::arg("device") = nb::none(), nb::arg("requires_grad") = false);
+  }, nb::arg("data").none(), nb::kw_only(), nb::arg("dtype") = nb::none(), nb::arg("device") = nb::none(), nb::arg("requires_grad") = false);
   m.def("from_numpy", &from_numpy, nb::arg("ndarray"));
 }
 

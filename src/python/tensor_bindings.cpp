@@ -53,8 +53,9 @@ std::vector<IndexItem> parse_index(nb::handle index) {
       if (v == -1 && PyErr_Occurred()) throw nb::python_error();
       items.push_back(IndexItem::at(v));
     } else {
-      fail(ErrorKind::Index, "only integers, slices (`:`), ellipsis (`...`), None and integer tensors are valid "
-           "indices (got ", nb::type_name(h.type()).c_str(), ")");
+      // torch reads a str as a (bad) sequence of indices: TypeError; anything else: IndexError.
+      fail(PyUnicode_Check(h.ptr()) ? ErrorKind::Type : ErrorKind::Index, "only integers, slices (`:`), ellipsis "
+           "(`...`), None and integer tensors are valid indices (got ", nb::type_name(h.type()).c_str(), ")");
     }
   };
   if (PyTuple_Check(index.ptr())) {
@@ -104,6 +105,35 @@ Tensor to_method(const Tensor& self, nb::args args, nb::kwargs kwargs) {
 }
 
 // The named-tuple classes of vibetensor.return_types, looked up once.
+// float(t) / int(t): one element, or ValueError as in torch.
+Scalar python_number(const Tensor& t) {
+  VT_CHECK_VALUE(t.numel() == 1, "only one element tensors can be converted to Python scalars");
+  return t.item();
+}
+
+// A Tensor argument given as a Python object (out=), with a TypeError naming it otherwise.
+const Tensor& tensor_arg(nb::handle h, const char* op, const char* arg) {
+  if (!nb::isinstance<Tensor>(h)) {
+    fail(ErrorKind::Type, op, "(): argument '", arg, "' must be Tensor, not ", nb::type_name(h.type()).c_str());
+  }
+  return *nb::inst_ptr<Tensor>(h);
+}
+
+// torch still accepts a uint8 mask in where (deprecated); it means the same as bool.
+Tensor condition_tensor(const Tensor& condition) {
+  if (condition.dtype() != ScalarType::UInt8) return condition;
+  PyErr_WarnEx(PyExc_UserWarning, "where received a uint8 condition tensor. This behavior is deprecated and will be "
+               "removed in a future version of PyTorch. Use a boolean condition instead.", 1);
+  return to(condition, ScalarType::Bool);
+}
+
+// Returns `self`'s own Python object when an op handed back the same tensor (contiguous() of a
+// contiguous tensor, a conversion to the dtype it has), as torch does.
+nb::object same_or_new(nb::handle self, const Tensor& result) {
+  if (nb::inst_ptr<Tensor>(self)->is_same(result)) return nb::borrow(self);
+  return nb::cast(result);
+}
+
 nb::handle return_type(bool is_max) {
   static PyObject* types[2] = {nullptr, nullptr};
   PyObject*& type = types[is_max];
@@ -143,7 +173,10 @@ nb::class_<Tensor> bind_tensor(nb::module_& m) {
         for (int64_t d = t.dim() - 1; d >= 0; --d) dims.push_back(d);
         return permute(t, dims);
       })
-      .def_prop_ro("mT", [](const Tensor& t) { return transpose(t, -2, -1); })
+      .def_prop_ro("mT", [](const Tensor& t) {
+        VT_CHECK(t.dim() >= 2, "tensor.mT is only supported on matrices or batches of matrices. Got ", t.dim(), "-D tensor.");
+        return transpose(t, -2, -1);
+      })
       .def("size", [](const Tensor& t, nb::handle dim) -> nb::object {
         if (dim.is_none()) return size_object(t.sizes());
         return nb::int_(t.size(nb::cast<int64_t>(dim)));
@@ -174,8 +207,8 @@ nb::class_<Tensor> bind_tensor(nb::module_& m) {
                  " is ambiguous");
         return t.item().to_double() != 0;
       })
-      .def("__float__", [](const Tensor& t) { return t.item().to_double(); })
-      .def("__int__", [](const Tensor& t) { return t.item().to_int(); })
+      .def("__float__", [](const Tensor& t) { return python_number(t).to_double(); })
+      .def("__int__", [](const Tensor& t) { return python_number(t).to_int(); })
       .def("__index__", [](const Tensor& t) {
         VT_CHECK_TYPE(is_integral(t.dtype(), true) && t.numel() == 1,
                       "only integer tensors of a single element can be converted to an index");
@@ -185,7 +218,7 @@ nb::class_<Tensor> bind_tensor(nb::module_& m) {
       .def("__getitem__", [](const Tensor& t, nb::handle index) {
         std::vector<IndexItem> items = parse_index(index);
         return apply_indices(t, items);
-      })
+      }, nb::arg("index").none())
       .def("__setitem__", [](const Tensor& t, nb::handle index, nb::handle value) {
         std::vector<IndexItem> items = parse_index(index);
         Tensor target = apply_indices(t, items);
@@ -197,28 +230,38 @@ nb::class_<Tensor> bind_tensor(nb::module_& m) {
                         " to a tensor");
           fill_(target, s);
         }
-      });
+      }, nb::arg("index").none(), nb::arg("value").none());
 
   // ---- conversion and copies
-  cls.def("to", &to_method)
-      .def("cpu", [](const Tensor& t) { return to(t, std::nullopt, Device()); })
-      .def("float", [](const Tensor& t) { return to(t, ScalarType::Float32); })
-      .def("double", [](const Tensor& t) { return to(t, ScalarType::Float64); })
-      .def("half", [](const Tensor& t) { return to(t, ScalarType::Float16); })
-      .def("bfloat16", [](const Tensor& t) { return to(t, ScalarType::BFloat16); })
-      .def("int", [](const Tensor& t) { return to(t, ScalarType::Int32); })
-      .def("long", [](const Tensor& t) { return to(t, ScalarType::Int64); })
-      .def("short", [](const Tensor& t) { return to(t, ScalarType::Int16); })
-      .def("char", [](const Tensor& t) { return to(t, ScalarType::Int8); })
-      .def("byte", [](const Tensor& t) { return to(t, ScalarType::UInt8); })
-      .def("bool", [](const Tensor& t) { return to(t, ScalarType::Bool); })
-      .def("type", [](const Tensor& t, DType d) { return to(t, d.type); }, nb::arg("dtype"))
-      .def("copy_", [](const Tensor& t, const Tensor& src, bool) { return copy_(t, src); }, nb::arg("src"),
-           nb::arg("non_blocking") = false, nb::rv_policy::reference_internal)
-      .def("fill_", [](const Tensor& t, Scalar v) { return fill_(t, v); }, nb::arg("value"))
-      .def("zero_", [](const Tensor& t) { return fill_(t, 0); });
+  cls.def("to", [](nb::handle self, nb::args args, nb::kwargs kwargs) {
+        return same_or_new(self, to_method(*nb::inst_ptr<Tensor>(self), args, kwargs));
+      })
+      .def("cpu", [](nb::handle self) { return same_or_new(self, to(*nb::inst_ptr<Tensor>(self), std::nullopt, Device())); });
+  for (auto [name, type] : {std::pair{"float", ScalarType::Float32}, {"double", ScalarType::Float64},
+                            {"half", ScalarType::Float16}, {"bfloat16", ScalarType::BFloat16},
+                            {"int", ScalarType::Int32}, {"long", ScalarType::Int64}, {"short", ScalarType::Int16},
+                            {"char", ScalarType::Int8}, {"byte", ScalarType::UInt8}, {"bool", ScalarType::Bool}}) {
+    cls.def(name, [type](nb::handle self) { return same_or_new(self, to(*nb::inst_ptr<Tensor>(self), type)); });
+  }
+  cls.def("type", [](nb::handle self, DType d) { return same_or_new(self, to(*nb::inst_ptr<Tensor>(self), d.type)); },
+          nb::arg("dtype"))
+      .def("copy_", [](nb::handle self, const Tensor& src, bool) {
+        copy_(*nb::inst_ptr<Tensor>(self), src);
+        return nb::borrow(self);
+      }, nb::arg("src"), nb::arg("non_blocking") = false)
+      .def("fill_", [](nb::handle self, nb::handle value) {
+        // A number, or a 0-dim tensor holding one.
+        std::optional<Scalar> v = optional_scalar(value, "fill_", "value");
+        VT_CHECK_TYPE(v.has_value(), "fill_(): argument 'value' must be Number, not NoneType");
+        fill_(*nb::inst_ptr<Tensor>(self), *v);
+        return nb::borrow(self);
+      }, nb::arg("value").none())
+      .def("zero_", [](nb::handle self) {
+        fill_(*nb::inst_ptr<Tensor>(self), 0);
+        return nb::borrow(self);
+      });
   bind_both(cls, m, "clone", [](const Tensor& t) { return clone(t); });
-  cls.def("contiguous", [](const Tensor& t) { return contiguous(t); });
+  cls.def("contiguous", [](nb::handle self) { return same_or_new(self, contiguous(*nb::inst_ptr<Tensor>(self))); });
 
   // ---- views and shape
   cls.def("view", [](const Tensor& t, nb::args size) { return view(t, sizes_from_args(size, "view")); })
@@ -255,23 +298,36 @@ nb::class_<Tensor> bind_tensor(nb::module_& m) {
   bind_both(cls, m, "diagonal", [](const Tensor& t, int64_t o, int64_t a, int64_t b) { return diagonal(t, o, a, b); },
             nb::arg("offset") = 0, nb::arg("dim1") = 0, nb::arg("dim2") = 1);
 
-  // ---- pointwise. `other` may be a Tensor or a Python number.
-#define VT_BIND_BINARY(name)                                                                                   \
-  bind_both(cls, m, #name, [](const Tensor& a, nb::handle b, const Tensor* out) {                            \
-    Tensor other = operand_or_raise(b, #name, "other");                                                      \
-    return out ? name##_out(*out, a, other) : name(a, other);                                                 \
-  }, nb::arg("other"), nb::kw_only(), nb::arg("out") = nb::none());                                           \
-  cls.def(#name "_", [](const Tensor& a, nb::handle b) { return name##_(a, operand_or_raise(b, #name "_", "other")); }, \
-          nb::arg("other"));
-  VT_BIND_BINARY(mul)
-  VT_BIND_BINARY(pow)
-  VT_BIND_BINARY(eq)
-  VT_BIND_BINARY(ne)
-  VT_BIND_BINARY(lt)
-  VT_BIND_BINARY(le)
-  VT_BIND_BINARY(gt)
-  VT_BIND_BINARY(ge)
+  // ---- pointwise. `other` may be a Tensor or a Python number. In-place forms return
+  // `self` and `out=` forms return `out` as the same Python objects, as torch does.
+#define VT_BIND_BINARY(name, other_name)                                                                       \
+  bind_both(cls, m, #name, [](const Tensor& a, nb::handle b, nb::handle out) -> nb::object {                 \
+    Tensor other = operand_or_raise(b, #name, other_name);                                                   \
+    if (out.is_none()) return nb::cast(name(a, other));                                                      \
+    name##_out(tensor_arg(out, #name, "out"), a, other);                                                     \
+    return nb::borrow(out);                                                                                  \
+  }, nb::arg(other_name), nb::kw_only(), nb::arg("out").none() = nb::none());                                \
+  cls.def(#name "_", [](nb::handle self, nb::handle b) {                                                     \
+    name##_(*nb::inst_ptr<Tensor>(self), operand_or_raise(b, #name "_", other_name));                        \
+    return nb::borrow(self);                                                                                 \
+  }, nb::arg(other_name));
+  VT_BIND_BINARY(mul, "other")
+  VT_BIND_BINARY(pow, "exponent")
+  VT_BIND_BINARY(eq, "other")
+  VT_BIND_BINARY(ne, "other")
+  VT_BIND_BINARY(lt, "other")
+  VT_BIND_BINARY(le, "other")
+  VT_BIND_BINARY(gt, "other")
+  VT_BIND_BINARY(ge, "other")
 #undef VT_BIND_BINARY
+  // torch.pow also takes a number as the base.
+  m.def("pow", [](nb::handle a, nb::handle b, nb::handle out) -> nb::object {
+    Tensor base = operand_or_raise(a, "pow", "input");
+    Tensor exponent = operand_or_raise(b, "pow", "exponent");
+    if (out.is_none()) return nb::cast(pow(base, exponent));
+    pow_out(tensor_arg(out, "pow", "out"), base, exponent);
+    return nb::borrow(out);
+  }, nb::arg("input"), nb::arg("exponent"), nb::kw_only(), nb::arg("out").none() = nb::none());
   m.attr("multiply") = m.attr("mul");
   m.attr("greater") = m.attr("gt");
   m.attr("less") = m.attr("lt");
@@ -280,34 +336,46 @@ nb::class_<Tensor> bind_tensor(nb::module_& m) {
   m.attr("not_equal") = m.attr("ne");
 
 #define VT_BIND_ALPHA(name)                                                                                   \
-  bind_both(cls, m, #name, [](const Tensor& a, nb::handle b, Scalar alpha, const Tensor* out) {             \
+  bind_both(cls, m, #name, [](const Tensor& a, nb::handle b, Scalar alpha, nb::handle out) -> nb::object {  \
     Tensor other = operand_or_raise(b, #name, "other");                                                      \
-    return out ? name##_out(*out, a, other, alpha) : name(a, other, alpha);                                   \
-  }, nb::arg("other"), nb::kw_only(), nb::arg("alpha") = 1, nb::arg("out") = nb::none());                     \
-  cls.def(#name "_", [](const Tensor& a, nb::handle b, Scalar alpha) {                                        \
-    return name##_(a, operand_or_raise(b, #name "_", "other"), alpha);                                        \
+    if (out.is_none()) return nb::cast(name(a, other, alpha));                                               \
+    name##_out(tensor_arg(out, #name, "out"), a, other, alpha);                                              \
+    return nb::borrow(out);                                                                                  \
+  }, nb::arg("other"), nb::kw_only(), nb::arg("alpha") = 1, nb::arg("out").none() = nb::none());             \
+  cls.def(#name "_", [](nb::handle self, nb::handle b, Scalar alpha) {                                       \
+    name##_(*nb::inst_ptr<Tensor>(self), operand_or_raise(b, #name "_", "other"), alpha);                    \
+    return nb::borrow(self);                                                                                 \
   }, nb::arg("other"), nb::kw_only(), nb::arg("alpha") = 1);
   VT_BIND_ALPHA(add)
   VT_BIND_ALPHA(sub)
 #undef VT_BIND_ALPHA
   m.attr("subtract") = m.attr("sub");
 
-  bind_both(cls, m, "div", [](const Tensor& a, nb::handle b, std::optional<std::string> mode, const Tensor* out) {
+  bind_both(cls, m, "div", [](const Tensor& a, nb::handle b, std::optional<std::string> mode, nb::handle out) -> nb::object {
     Tensor other = operand_or_raise(b, "div", "other");
     std::optional<std::string_view> m = mode ? std::optional<std::string_view>(*mode) : std::nullopt;
-    return out ? div_out(*out, a, other, m) : div(a, other, m);
-  }, nb::arg("other"), nb::kw_only(), nb::arg("rounding_mode") = nb::none(), nb::arg("out") = nb::none());
-  cls.def("div_", [](const Tensor& a, nb::handle b, std::optional<std::string> mode) {
+    if (out.is_none()) return nb::cast(div(a, other, m));
+    div_out(tensor_arg(out, "div", "out"), a, other, m);
+    return nb::borrow(out);
+  }, nb::arg("other"), nb::kw_only(), nb::arg("rounding_mode").none() = nb::none(), nb::arg("out").none() = nb::none());
+  cls.def("div_", [](nb::handle self, nb::handle b, std::optional<std::string> mode) {
     std::optional<std::string_view> m = mode ? std::optional<std::string_view>(*mode) : std::nullopt;
-    return div_(a, operand_or_raise(b, "div_", "other"), m);
-  }, nb::arg("other"), nb::kw_only(), nb::arg("rounding_mode") = nb::none());
+    div_(*nb::inst_ptr<Tensor>(self), operand_or_raise(b, "div_", "other"), m);
+    return nb::borrow(self);
+  }, nb::arg("other"), nb::kw_only(), nb::arg("rounding_mode").none() = nb::none());
   m.attr("divide") = m.attr("div");
   m.attr("true_divide") = m.attr("div");
 
-#define VT_BIND_UNARY(name)                                                                                       \
-  bind_both(cls, m, #name, [](const Tensor& a, const Tensor* out) { return out ? name##_out(*out, a) : name(a); }, \
-            nb::kw_only(), nb::arg("out") = nb::none());                                                          \
-  cls.def(#name "_", [](const Tensor& a) { return name##_(a); });
+#define VT_BIND_UNARY(name)                                                                           \
+  bind_both(cls, m, #name, [](const Tensor& a, nb::handle out) -> nb::object {                       \
+    if (out.is_none()) return nb::cast(name(a));                                                     \
+    name##_out(tensor_arg(out, #name, "out"), a);                                                    \
+    return nb::borrow(out);                                                                          \
+  }, nb::kw_only(), nb::arg("out").none() = nb::none());                                             \
+  cls.def(#name "_", [](nb::handle self) {                                                           \
+    name##_(*nb::inst_ptr<Tensor>(self));                                                            \
+    return nb::borrow(self);                                                                         \
+  });
   VT_BIND_UNARY(neg)
   VT_BIND_UNARY(abs)
   VT_BIND_UNARY(exp)
@@ -321,21 +389,25 @@ nb::class_<Tensor> bind_tensor(nb::module_& m) {
   m.attr("negative") = m.attr("neg");
   m.attr("absolute") = m.attr("abs");
 
-  bind_both(cls, m, "clamp", [](const Tensor& a, nb::handle lo, nb::handle hi, const Tensor* out) {
+  bind_both(cls, m, "clamp", [](const Tensor& a, nb::handle lo, nb::handle hi, nb::handle out) -> nb::object {
     auto min = optional_scalar(lo, "clamp", "min");
     auto max = optional_scalar(hi, "clamp", "max");
-    return out ? clamp_out(*out, a, min, max) : clamp(a, min, max);
-  }, nb::arg("min") = nb::none(), nb::arg("max") = nb::none(), nb::kw_only(), nb::arg("out") = nb::none());
-  cls.def("clamp_", [](const Tensor& a, nb::handle lo, nb::handle hi) {
-    return clamp_(a, optional_scalar(lo, "clamp_", "min"), optional_scalar(hi, "clamp_", "max"));
-  }, nb::arg("min") = nb::none(), nb::arg("max") = nb::none());
+    if (out.is_none()) return nb::cast(clamp(a, min, max));
+    clamp_out(tensor_arg(out, "clamp", "out"), a, min, max);
+    return nb::borrow(out);
+  }, nb::arg("min").none() = nb::none(), nb::arg("max").none() = nb::none(), nb::kw_only(),
+     nb::arg("out").none() = nb::none());
+  cls.def("clamp_", [](nb::handle self, nb::handle lo, nb::handle hi) {
+    clamp_(*nb::inst_ptr<Tensor>(self), optional_scalar(lo, "clamp_", "min"), optional_scalar(hi, "clamp_", "max"));
+    return nb::borrow(self);
+  }, nb::arg("min").none() = nb::none(), nb::arg("max").none() = nb::none());
   m.attr("clip") = m.attr("clamp");
 
   m.def("where", [](const Tensor& condition, nb::handle a, nb::handle b) {
-    return where(condition, operand_or_raise(a, "where", "input"), operand_or_raise(b, "where", "other"));
+    return where(condition_tensor(condition), operand_or_raise(a, "where", "input"), operand_or_raise(b, "where", "other"));
   }, nb::arg("condition"), nb::arg("input"), nb::arg("other"));
   cls.def("where", [](const Tensor& self, const Tensor& condition, nb::handle other) {
-    return where(condition, self, operand_or_raise(other, "where", "other"));
+    return where(condition_tensor(condition), self, operand_or_raise(other, "where", "other"));
   }, nb::arg("condition"), nb::arg("other"));
 
   // ---- Python operators: NotImplemented for unknown operands, as Python expects.
@@ -345,7 +417,7 @@ nb::class_<Tensor> bind_tensor(nb::module_& m) {
     if (!operand.valid()) return nb::borrow(Py_NotImplemented);               \
     const Tensor& other = operand.get();                                      \
     return nb::cast(expr);                                                    \
-  });
+  }, nb::arg("other").none());
   VT_OPERATOR("__add__", add(self, other))
   VT_OPERATOR("__radd__", add(other, self))
   VT_OPERATOR("__sub__", sub(self, other))
@@ -373,7 +445,7 @@ nb::class_<Tensor> bind_tensor(nb::module_& m) {
     const Tensor& other = operand.get();                                      \
     expr;                                                                     \
     return nb::borrow(self_obj);                                              \
-  });
+  }, nb::arg("other").none());
   VT_INPLACE_OPERATOR("__iadd__", add_(self, other))
   VT_INPLACE_OPERATOR("__isub__", sub_(self, other))
   VT_INPLACE_OPERATOR("__imul__", mul_(self, other))
@@ -386,7 +458,10 @@ nb::class_<Tensor> bind_tensor(nb::module_& m) {
     return nb::cast(matmul(a, *nb::inst_ptr<Tensor>(b)));
   });
   cls.def("__neg__", [](const Tensor& a) { return neg(a); })
-      .def("__pos__", [](const Tensor& a) { return a; })
+      .def("__pos__", [](const Tensor& a) {
+        VT_CHECK(a.dtype() != ScalarType::Bool, "Positive, the `+` operator, on a bool tensor is not supported.");
+        return a;
+      })
       .def("__abs__", [](const Tensor& a) { return abs(a); });
 
   // ---- reductions
