@@ -23,6 +23,8 @@ struct TensorIteratorConfig {
   bool allow_bool = true;                        // false: "not supported for bool tensors"
   // copy_ and to(): inputs keep their dtypes and the kernel converts.
   bool keep_input_dtypes = false;
+  // `out=` must have exactly the result's dtype (torch's rule for neg, abs, ...).
+  bool exact_out_dtype = false;
   // With keep_input_dtypes and no output given: the dtype of the allocated output.
   ScalarType static_output_dtype = ScalarType::Undefined;
 };

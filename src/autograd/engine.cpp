@@ -23,12 +23,13 @@ struct LaterFirst {
   bool operator()(const Node* a, const Node* b) const { return a->sequence_nr() < b->sequence_nr(); }
 };
 
-// Checks a gradient against what the receiving node expects and casts its dtype.
-Tensor validate_grad(const Tensor& grad, const Node& node, uint32_t slot) {
-  const TensorMeta& m = node.input_meta()[slot];
+// Checks a gradient `producer` computed against what the receiving node expects, and casts
+// it to the expected dtype.
+Tensor validate_grad(const Tensor& grad, const Node& producer, size_t index, const Node& receiver, uint32_t slot) {
+  const TensorMeta& m = receiver.input_meta()[slot];
   VT_CHECK(std::equal(grad.sizes().begin(), grad.sizes().end(), m.sizes.begin(), m.sizes.end()),
-           "Function ", node.name(), " returned an invalid gradient at index ", slot, " - got ", shape_str(grad.sizes()),
-           " but expected shape compatible with ", shape_str(m.sizes));
+           "Function ", producer.name(), " returned an invalid gradient at index ", index, " - got ",
+           shape_str(grad.sizes()), " but expected shape compatible with ", shape_str(m.sizes));
   return grad.dtype() == m.dtype ? grad : to(grad, m.dtype);
 }
 
@@ -104,7 +105,12 @@ TensorList run(const TensorList& outputs, const TensorList& grad_outputs, bool k
   for (auto& [node, task] : tasks) task.buffer.resize(node->input_meta().size());
   for (size_t i = 0; i < outputs.size(); ++i) {
     Edge edge = gradient_edge(outputs[i]);
-    accumulate(tasks[edge.function.get()].buffer[edge.input_nr], validate_grad(grad_outputs[i], *edge.function, edge.input_nr));
+    const TensorMeta& m = edge.function->input_meta()[edge.input_nr];
+    const Tensor& given = grad_outputs[i];
+    VT_CHECK(std::equal(given.sizes().begin(), given.sizes().end(), m.sizes.begin(), m.sizes.end()),
+             "Mismatch in shape: grad_output[", i, "] has a shape of ", shape_str(given.sizes()), " and output[", i,
+             "] has a shape of ", shape_str(m.sizes), ".");
+    accumulate(tasks[edge.function.get()].buffer[edge.input_nr], given.dtype() == m.dtype ? given : to(given, m.dtype));
   }
 
   std::priority_queue<Node*, std::vector<Node*>, LaterFirst> ready;
@@ -127,6 +133,18 @@ TensorList run(const TensorList& outputs, const TensorList& grad_outputs, bool k
       Tensor replaced = hook(inputs[slot]);
       if (replaced.defined()) inputs[slot] = replaced;
     }
+    if (auto* accumulator = dynamic_cast<AccumulateGrad*>(node); accumulator && inputs[0].defined()) {
+      // A leaf's own hooks, before its gradient is captured or accumulated.
+      if (AutogradMeta* m = meta(accumulator->leaf())) {
+        for (const GradHook& hook : m->leaf_hooks) {
+          Tensor replaced = hook(inputs[0]);
+          if (replaced.defined()) inputs[0] = replaced;
+        }
+      }
+    }
+    for (auto& [slot, hook] : node->retain_hooks()) {
+      if (inputs[slot].defined()) hook(inputs[slot]);
+    }
     for (size_t c = 0; c < captures.size(); ++c) {
       if (captures[c].node == node) captured[c] = inputs[captures[c].slot];
     }
@@ -145,7 +163,7 @@ TensorList run(const TensorList& outputs, const TensorList& grad_outputs, bool k
       if (!edge.valid()) continue;
       NodeTask& next = tasks[edge.function.get()];
       if (i < grads.size() && grads[i].defined()) {
-        accumulate(next.buffer[edge.input_nr], validate_grad(grads[i], *edge.function, edge.input_nr));
+        accumulate(next.buffer[edge.input_nr], validate_grad(grads[i], *node, i, *edge.function, edge.input_nr));
       }
       if (--next.dependencies == 0) ready.push(edge.function.get());
     }

@@ -28,23 +28,45 @@ void set_requires_grad(const Tensor& t, bool value) {
   t.impl()->set_requires_grad(value);
 }
 
+// A view whose base was modified in place since its history was set has stale history.
+void refresh_view_history(const Tensor& t, AutogradMeta& m) {
+  if (!m.grad_fn || !t.impl()->is_view() || m.view_version == t.version()) return;
+  Tensor base(t.impl()->view_base());
+  if (!base.requires_grad() || is_leaf(base)) return;
+  set_view_history_from_base(t);
+}
+
+std::shared_ptr<Node> grad_fn(const Tensor& t) {
+  AutogradMeta* m = meta(t);
+  if (!m) return nullptr;
+  refresh_view_history(t, *m);
+  return m->grad_fn;
+}
+
 Edge gradient_edge(const Tensor& t) {
   AutogradMeta* m = meta(t);
   if (!m || !t.requires_grad()) return {};
+  refresh_view_history(t, *m);
   if (m->grad_fn) return Edge{m->grad_fn, m->output_nr};
   std::shared_ptr<Node> accumulator = m->grad_accumulator.lock();
   if (!accumulator) {
-    accumulator = std::make_shared<AccumulateGrad>(t);
+    accumulator = new_node<AccumulateGrad>(t);
     m->grad_accumulator = accumulator;
   }
   return Edge{std::move(accumulator), 0};
 }
 
 void set_history(const Tensor& t, const std::shared_ptr<Node>& node) {
+  if (!is_floating_point(t.dtype())) {
+    // Integer and bool results are not differentiable: keep the node's slot, not the history.
+    node->add_input_meta(t);
+    return;
+  }
   AutogradMeta& m = materialize_meta(t);
   m.output_nr = node->add_input_meta(t);
   m.grad_fn = node;
   m.requires_grad = false;
+  m.view_version = t.version();
   t.impl()->set_requires_grad(true);
 }
 
@@ -64,7 +86,7 @@ void retain_grad(const Tensor& t) {
   m.retains_grad = true;
   // The hook holds the meta weakly: it must not keep the tensor's state alive.
   std::weak_ptr<AutogradMeta> weak = t.impl()->autograd_meta();
-  m.grad_fn->add_pre_hook(m.output_nr, [weak](const Tensor& grad) {
+  m.grad_fn->add_retain_hook(m.output_nr, [weak](const Tensor& grad) {
     if (auto target = weak.lock()) {
       target->grad = target->grad.defined() ? vt::add(target->grad, grad) : vt::clone(grad);
     }

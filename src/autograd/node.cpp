@@ -20,6 +20,21 @@ uint32_t Node::add_input_meta(const Tensor& t) {
 }
 
 void Node::add_pre_hook(uint32_t input_nr, GradHook hook) { pre_hooks_.emplace_back(input_nr, std::move(hook)); }
+void Node::add_retain_hook(uint32_t input_nr, GradHook hook) { retain_hooks_.emplace_back(input_nr, std::move(hook)); }
+
+void delete_node(Node* node) {
+  thread_local std::vector<Node*> pending;
+  thread_local bool deleting = false;
+  pending.push_back(node);
+  if (deleting) return;  // an outer call is draining the queue
+  deleting = true;
+  while (!pending.empty()) {
+    Node* next = pending.back();
+    pending.pop_back();
+    delete next;  // may release more nodes, which land in `pending`
+  }
+  deleting = false;
+}
 
 SavedTensor::SavedTensor(const Tensor& tensor, bool is_output) : is_output_(is_output) {
   was_defined_ = tensor.defined();
@@ -107,10 +122,6 @@ TensorList AccumulateGrad::apply(TensorList&& grad_outputs) {
   Tensor grad = std::move(grad_outputs[0]);
   if (!grad.defined()) return {};
   AutogradMeta& m = materialize_meta(leaf_);
-  for (const GradHook& hook : m.leaf_hooks) {
-    Tensor replaced = hook(grad);
-    if (replaced.defined()) grad = replaced;
-  }
   if (!m.grad.defined()) {
     // Own the gradient: a later in-place accumulation must not write into a tensor the
     // user (or the graph) still holds.

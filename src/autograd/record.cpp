@@ -5,7 +5,7 @@ namespace vt::autograd {
 
 std::shared_ptr<FunctionNode> make_node(std::string name, std::initializer_list<const Tensor*> inputs,
                                         FunctionNode::Backward backward) {
-  auto node = std::make_shared<FunctionNode>(std::move(name), std::move(backward));
+  auto node = new_node<FunctionNode>(std::move(name), std::move(backward));
   for (const Tensor* t : inputs) node->add_next_edge(t->defined() ? gradient_edge(*t) : Edge{});
   return node;
 }
@@ -44,10 +44,14 @@ Tensor region_of(const Tensor& base_like, const ViewGeometry& view) {
 
 // The base's history after its view `self` was overwritten by `result` (torch's CopySlices):
 // outside the view the gradient goes to the base's old history, inside it to `result`.
+ViewGeometry geometry_of(const Tensor& self, const Tensor& base) {
+  return ViewGeometry{DimVector(self.sizes()), DimVector(self.strides()), self.storage_offset() - base.storage_offset(),
+                      DimVector(base.sizes()), DimVector(base.strides())};
+}
+
 void rebase_view_history(const Tensor& self, const Tensor& result) {
   Tensor base(self.impl()->view_base());
-  ViewGeometry view{DimVector(self.sizes()), DimVector(self.strides()), self.storage_offset() - base.storage_offset(),
-                    DimVector(base.sizes()), DimVector(base.strides())};
+  ViewGeometry view = geometry_of(self, base);
   auto copy_slices = make_node("CopySlices", {&base, &result}, [view](FunctionNode& n, const TensorList& g) {
     Tensor grad_base = like_base(g[0], view);
     Tensor region = region_of(grad_base, view);
@@ -56,7 +60,14 @@ void rebase_view_history(const Tensor& self, const Tensor& result) {
     return TensorList{n.needs_input_grad(0) ? grad_base : Tensor(), grad_result};
   });
   set_history(base, copy_slices);
-  // The view now reads the new base.
+  set_view_history_from_base(self);
+}
+
+}  // namespace
+
+void set_view_history_from_base(const Tensor& self) {
+  Tensor base(self.impl()->view_base());
+  ViewGeometry view = geometry_of(self, base);
   set_history(self, make_node("AsStridedBackward0", {&base}, [view](FunctionNode&, const TensorList& g) {
     Tensor grad_base = like_base(zeros(view.base_sizes, g[0].dtype(), g[0].device()), view);
     copy_(region_of(grad_base, view), g[0]);
@@ -64,19 +75,25 @@ void rebase_view_history(const Tensor& self, const Tensor& result) {
   }));
 }
 
-}  // namespace
-
 const Tensor& apply_inplace(const Tensor& self, std::string_view op,
                             const std::function<Tensor(const Tensor& original)>& functional) {
   check_inplace(self, op);
-  Tensor original = self.requires_grad() ? clone(self) : self;
+  // The functional form may save its input for backward, and self is about to change: give it
+  // a copy of self's old value (with self's history, if any).
+  Tensor original = clone(self);
   Tensor result = functional(original);
   bool tracked = self.requires_grad() || (self.impl()->is_view() && self.impl()->view_base()->requires_grad());
   if (tracked && !result.requires_grad()) {
     // The new values do not depend on the graph (fill_, copy_ from a constant), but self's
     // old history must still be cut: it now receives a zero gradient.
-    result = make_alias(result, result.sizes(), result.strides(), result.storage_offset());
-    set_history(result, make_node(std::string(op) + "Backward", {&original}, [](FunctionNode&, const TensorList& g) {
+    // In self's dtype, so a bool result (an in-place comparison) can carry the history.
+    result = below_autograd([&] {
+      return result.dtype() == self.dtype() ? make_alias(result, result.sizes(), result.strides(), result.storage_offset())
+                                            : to(result, self.dtype());
+    });
+    // torch's names for these nodes.
+    std::string name = op == "fill_" ? "FillBackward2" : op == "copy_" ? "CopyBackwards" : std::string(op) + "Backward";
+    set_history(result, make_node(name, {&original}, [](FunctionNode&, const TensorList& g) {
       return TensorList{zeros(g[0].sizes(), g[0].dtype(), g[0].device())};
     }));
   }

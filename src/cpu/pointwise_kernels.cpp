@@ -148,6 +148,8 @@ Tensor pow_fn(const Tensor& out, const Tensor& a, const Tensor& b, bool inplace)
       using T = decltype(tag);
       using C = compute_t<T>;
       if constexpr (std::is_same_v<T, bool>) {
+        // torch has bool pow only for a Python-number exponent.
+        VT_CHECK_KIND(b.is_wrapped_number(), ErrorKind::NotImplemented, "\"pow\" not implemented for 'Bool'");
         cpu_kernel(iter, [](bool x, bool y) -> bool { return x || !y; });  // x^0 = 1, 0^1 = 0
       } else if constexpr (std::is_floating_point_v<C>) {
         if (is_sqrt) {
@@ -280,6 +282,9 @@ Tensor clamp_fn(const Tensor& out, const Tensor& a, bool inplace, std::optional<
   ScalarType type = min && max ? result_type({&a, &lo, &hi}) : min ? result_type({&a, &lo}) : result_type({&a, &hi});
   Tensor input = a.dtype() == type ? a : to(a, type);
   if (!out.defined()) config.static_output_dtype = type;
+  // torch requires clamp's out= to have the result's dtype exactly.
+  VT_CHECK(!out.defined() || inplace || out.dtype() == type, "Found dtype ", dtype_short_name(out.dtype()),
+           " but expected ", dtype_short_name(type));
   TensorIterator iter(config, out, {&input}, inplace);
   VT_CHECK(can_cast(type, iter.common_dtype()), "result type ", dtype_short_name(type),
            " can't be cast to the desired output type ", dtype_short_name(iter.common_dtype()));

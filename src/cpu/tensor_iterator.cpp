@@ -175,6 +175,8 @@ void TensorIterator::compute_dtypes(bool is_inplace) {
   ScalarType out_dtype = config_.output_dtype == OutputDtype::Bool ? ScalarType::Bool : common_dtype_;
   if (output_given_) {
     const Tensor& out = operands_[0];
+    VT_CHECK(!config_.exact_out_dtype || is_inplace || out.dtype() == out_dtype, "Found dtype ",
+             dtype_short_name(out.dtype()), " but expected ", dtype_short_name(out_dtype));
     VT_CHECK(can_cast(out_dtype, out.dtype()), "result type ", dtype_short_name(out_dtype),
              " can't be cast to the desired output type ", dtype_short_name(out.dtype()));
     if (out.dtype() != out_dtype) {

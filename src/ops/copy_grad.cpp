@@ -29,9 +29,31 @@ const Tensor& fill_grad(const Tensor& self, const Scalar& value) {
   });
 }
 
+Tensor clone_grad(const Tensor& self) {
+  Tensor out = below_autograd([&] { return clone(self); });
+  forward_tangent(out, {&self}, [&] { return clone(tangent_of(self)); });
+  if (!self.requires_grad()) return out;
+  set_history(out, make_node("CloneBackward0", {&self}, [](FunctionNode&, const TensorList& g) { return TensorList{g[0]}; }));
+  return out;
+}
+
+Tensor to_grad(const Tensor& self, std::optional<ScalarType> dtype, std::optional<Device> device, bool copy) {
+  Tensor out = below_autograd([&] { return to(self, dtype, device, copy); });
+  if (out.is_same(self)) return out;  // nothing changed: no new node
+  if (is_floating_point(out.dtype())) {
+    forward_tangent(out, {&self}, [&] { return to(tangent_of(self), out.dtype(), out.device(), true); });
+  }
+  if (!self.requires_grad()) return out;
+  // The gradient passes through; the engine casts it back to self's dtype.
+  set_history(out, make_node("ToCopyBackward0", {&self}, [](FunctionNode&, const TensorList& g) { return TensorList{g[0]}; }));
+  return out;
+}
+
 }  // namespace
 
 VT_REGISTRATION(copy_autograd) {
+  register_autograd("clone", &clone_grad);
+  register_autograd("to", &to_grad);
   register_autograd("copy_", &copy_grad);
   register_autograd("fill_", &fill_grad);
 }

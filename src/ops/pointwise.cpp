@@ -14,7 +14,7 @@ DivMode parse_rounding_mode(std::optional<std::string_view> mode) {
 }
 
 void check_alpha(std::string_view op, ScalarType common, const Scalar& alpha) {
-  VT_CHECK(!(is_integral(common, false) && alpha.is_floating_point()),
+  VT_CHECK(!(is_integral(common, true) && alpha.is_floating_point()),
            op, "(): For integral input tensors, argument alpha must not be a floating point number.");
   VT_CHECK(common == ScalarType::Bool || !alpha.is_boolean(), op,
            "(): Boolean alpha only supported for Boolean results.");

@@ -58,7 +58,7 @@ Tensor div_grad(const Tensor& a, const Tensor& b, std::optional<std::string_view
   if (!any_requires_grad({&a, &b})) return out;
   if (mode) {
     // Rounded division is piecewise constant: its gradient is zero.
-    set_history(out, make_node("DivBackward1", {&a, &b}, [sa = DimVector(a.sizes()), sb = DimVector(b.sizes())](
+    set_history(out, make_node("DivBackward2", {&a, &b}, [sa = DimVector(a.sizes()), sb = DimVector(b.sizes())](
                                                              FunctionNode& n, const TensorList& g) {
       return TensorList{n.needs_input_grad(0) ? sum_to(zeros_like_grad(g[0]), sa) : Tensor(),
                         n.needs_input_grad(1) ? sum_to(zeros_like_grad(g[0]), sb) : Tensor()};
@@ -86,7 +86,8 @@ Tensor pow_grad(const Tensor& a, const Tensor& b) {
     return tangent_or_zeros(a) * d_base + tangent_or_zeros(b) * d_exponent;
   });
   if (!any_requires_grad({&a, &b})) return out;
-  auto node = make_node("PowBackward1", {&a, &b}, [sa = DimVector(a.sizes()), sb = DimVector(b.sizes())](
+  // torch: PowBackward0 for a number exponent, PowBackward1 for a tensor one.
+  auto node = make_node(b.is_wrapped_number() ? "PowBackward0" : "PowBackward1", {&a, &b}, [sa = DimVector(a.sizes()), sb = DimVector(b.sizes())](
                                                       FunctionNode& n, const TensorList& g) {
     Tensor base = n.saved(0), exponent = n.saved(1), result = n.saved(2);
     Tensor zero = scalar_to_tensor(0.0);
@@ -194,36 +195,51 @@ Tensor where_grad(const Tensor& condition, const Tensor& a, const Tensor& b) {
   return out;
 }
 
-// ---- in-place and out= forms, from the functional ones
+// ---- in-place and out= forms, from the functional ones. One instantiation per op; `op`
+// is its name for messages and node names.
 
 template <auto Functional, class... Extra>
-struct InplaceBinary {
-  static const Tensor& run(const Tensor& self, const Tensor& other, Extra... extra) {
-    return apply_inplace(self, "inplace", [&](const Tensor& original) { return Functional(original, other, extra...); });
+struct Forms {
+  // A function-local static: a static data member could be constructed after the
+  // registration code (run during static initialization) has assigned it.
+  static std::string& op() {
+    static std::string name;
+    return name;
   }
-};
-template <auto Functional, class... Extra>
-struct InplaceUnary {
-  static const Tensor& run(const Tensor& self, Extra... extra) {
-    return apply_inplace(self, "inplace", [&](const Tensor& original) { return Functional(original, extra...); });
+  static const Tensor& inplace_binary(const Tensor& self, const Tensor& other, Extra... extra) {
+    return apply_inplace(self, op(), [&](const Tensor& original) { return Functional(original, other, extra...); });
   }
+  static const Tensor& inplace_unary(const Tensor& self, Extra... extra) {
+    return apply_inplace(self, op(), [&](const Tensor& original) { return Functional(original, extra...); });
+  }
+  // `name.out` under autograd is refused, as in torch.
+  static const Tensor& out_binary(const Tensor&, const Tensor&, const Tensor&, Extra...) { refuse_out(op()); }
+  static const Tensor& out_unary(const Tensor&, const Tensor&, Extra...) { refuse_out(op()); }
 };
-template <class... Extra>
-const Tensor& refuse_binary_out(const Tensor&, const Tensor&, const Tensor&, Extra...) { refuse_out("out"); }
-template <class... Extra>
-const Tensor& refuse_unary_out(const Tensor&, const Tensor&, Extra...) { refuse_out("out"); }
 
 template <auto Functional, class... Extra>
 void register_binary(const std::string& name) {
+  using F = Forms<Functional, Extra...>;
+  F::op() = name;
   register_autograd(name, Functional);
-  register_autograd(name + "_", &InplaceBinary<Functional, Extra...>::run);
-  register_autograd(name + ".out", &refuse_binary_out<Extra...>);
+  register_autograd(name + "_", &F::inplace_binary);
+  register_autograd(name + ".out", &F::out_binary);
 }
 template <auto Functional, class... Extra>
 void register_unary(const std::string& name) {
+  using F = Forms<Functional, Extra...>;
+  F::op() = name;
   register_autograd(name, Functional);
-  register_autograd(name + "_", &InplaceUnary<Functional, Extra...>::run);
-  register_autograd(name + ".out", &refuse_unary_out<Extra...>);
+  register_autograd(name + "_", &F::inplace_unary);
+  register_autograd(name + ".out", &F::out_unary);
+}
+// Comparisons: their results are not differentiable, but the in-place forms must still cut
+// self's old history (apply_inplace gives it a zero gradient).
+template <auto Compare>
+void register_comparison(const std::string& name) {
+  using F = Forms<Compare>;
+  F::op() = name + "_";
+  register_autograd(name + "_", &F::inplace_binary);
 }
 
 }  // namespace
@@ -245,6 +261,12 @@ VT_REGISTRATION(pointwise_autograd) {
   register_unary<&tanh_grad>("tanh");
   register_unary<&clamp_grad, std::optional<Scalar>, std::optional<Scalar>>("clamp");
   register_autograd("where.self", &where_grad);
+  register_comparison<&vt::eq>("eq");
+  register_comparison<&vt::ne>("ne");
+  register_comparison<&vt::lt>("lt");
+  register_comparison<&vt::le>("le");
+  register_comparison<&vt::gt>("gt");
+  register_comparison<&vt::ge>("ge");
   // Comparisons have no derivative: their results never require grad, and they need no
   // Autograd kernel (dispatch falls through to the backend).
 }

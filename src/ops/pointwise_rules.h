@@ -26,7 +26,11 @@ inline TensorIteratorConfig float_unary_config(std::string_view name) {
   config.promote_integer_inputs_to_float = true;
   return config;
 }
-inline TensorIteratorConfig same_type_unary_config(std::string_view name) { return binary_config(name); }
+inline TensorIteratorConfig same_type_unary_config(std::string_view name) {
+  TensorIteratorConfig config = binary_config(name);
+  config.exact_out_dtype = true;
+  return config;
+}
 inline TensorIteratorConfig where_config() {
   TensorIteratorConfig config = binary_config("where");
   config.keep_input_dtypes = true;

@@ -33,8 +33,15 @@ Tensor view_grad(const Tensor& self, IntArrayRef size) {
                      [sizes = DimVector(self.sizes())](const Tensor& g) { return reshape(g, sizes); });
 }
 Tensor reshape_grad(const Tensor& self, IntArrayRef size) {
-  return record_view(self, "ReshapeAliasBackward0", [&](const Tensor& x) { return reshape(x, size); },
-                     [sizes = DimVector(self.sizes())](const Tensor& g) { return reshape(g, sizes); });
+  Tensor out = below_autograd([&] { return reshape(self, size); });
+  if (has_tangent(self)) set_tangent(out, below_autograd([&] { return reshape(tangent_of(self), size); }));
+  if (!self.requires_grad()) return out;
+  // torch names the node after what reshape did: a view, or a copy.
+  const char* name = out.storage() == self.storage() ? "ViewBackward0" : "UnsafeViewBackward0";
+  set_history(out, make_node(name, {&self}, [sizes = DimVector(self.sizes())](FunctionNode&, const TensorList& g) {
+    return TensorList{reshape(g[0], sizes)};
+  }));
+  return out;
 }
 Tensor permute_grad(const Tensor& self, IntArrayRef dims) {
   std::vector<int64_t> inverse(dims.size());
@@ -54,7 +61,8 @@ Tensor expand_grad(const Tensor& self, IntArrayRef size) {
                      [sizes = DimVector(self.sizes())](const Tensor& g) { return sum_to(g, sizes); });
 }
 Tensor squeeze_grad(const Tensor& self, OptionalDims dims) {
-  return record_view(self, "SqueezeBackward0", [&](const Tensor& x) { return squeeze(x, dims); },
+  const char* name = !dims || dims->empty() ? "SqueezeBackward0" : dims->size() == 1 ? "SqueezeBackward1" : "SqueezeBackward2";
+  return record_view(self, name, [&](const Tensor& x) { return squeeze(x, dims); },
                      [sizes = DimVector(self.sizes())](const Tensor& g) { return reshape(g, sizes); });
 }
 Tensor unsqueeze_grad(const Tensor& self, int64_t dim) {
@@ -100,10 +108,47 @@ Tensor unfold_grad(const Tensor& self, int64_t dimension, int64_t size, int64_t 
     return input_grad;
   });
 }
-Tensor as_strided_grad(const Tensor& self, IntArrayRef, IntArrayRef, std::optional<int64_t>) {
-  fail(ErrorKind::NotImplemented, "as_strided(): the derivative is not implemented yet; use it under no_grad or on a "
-       "tensor that does not require grad");
-  (void)self;
+// as_strided may read an element several times, or elements outside the input's view of the
+// storage: the gradient is accumulated per storage element, then read back through the
+// input's own geometry.
+Tensor as_strided_grad(const Tensor& self, IntArrayRef size, IntArrayRef stride, std::optional<int64_t> storage_offset) {
+  auto forward = [&](const Tensor& x) { return as_strided(x, size, stride, storage_offset); };
+  Tensor out = below_autograd([&] { return forward(self); });
+  forward_tangent(out, {&self}, [&] {
+    VT_CHECK_KIND(is_non_overlapping_and_dense(self) && self.storage_offset() == 0 && self.is_contiguous(),
+                  ErrorKind::NotImplemented, "as_strided(): forward-mode AD needs a contiguous input at offset 0");
+    return forward(contiguous(tangent_of(self)));
+  });
+  if (!self.requires_grad()) return out;
+  int64_t storage_elements = static_cast<int64_t>(self.storage()->nbytes() / self.itemsize());
+  set_history(out, make_node("AsStridedBackward0", {&self},
+                             [input_sizes = DimVector(self.sizes()), input_strides = DimVector(self.strides()),
+                              input_offset = self.storage_offset(), out_sizes = DimVector(out.sizes()),
+                              out_strides = DimVector(out.strides()), out_offset = out.storage_offset(),
+                              storage_elements](FunctionNode&, const TensorList& g) {
+    VT_CHECK_KIND(!(is_grad_enabled() && g[0].requires_grad()), ErrorKind::NotImplemented,
+                  "double backward through as_strided is not supported yet");
+    VT_CHECK_KIND(g[0].device().is_cpu(), ErrorKind::NotImplemented, "as_strided backward runs on the CPU only for now");
+    Tensor grad = contiguous(to(g[0], ScalarType::Float64));
+    Tensor storage_grad = zeros(std::vector<int64_t>{storage_elements}, ScalarType::Float64);
+    double* target = storage_grad.data<double>();
+    const double* source = grad.data<double>();
+    // Walk every element of the output: add its gradient at its storage position.
+    int64_t count = grad.numel();
+    DimVector index(out_sizes.size(), 0);
+    for (int64_t i = 0; i < count; ++i) {
+      int64_t position = out_offset;
+      for (size_t d = 0; d < index.size(); ++d) position += index[d] * out_strides[d];
+      target[position] += source[i];
+      for (int64_t d = static_cast<int64_t>(index.size()) - 1; d >= 0; --d) {
+        if (++index[d] < out_sizes[d]) break;
+        index[d] = 0;
+      }
+    }
+    Tensor input_grad = as_strided(storage_grad, input_sizes, input_strides, input_offset);
+    return TensorList{to(contiguous(input_grad), g[0].dtype())};
+  }));
+  return out;
 }
 
 }  // namespace

@@ -114,6 +114,11 @@ void bind_autograd(nb::module_& m, nb::class_<Tensor>& cls) {
         }
         return nb::tuple(out);
       })
+      .def_prop_ro("variable", [](const Node& node) -> Tensor {
+        auto* accumulator = dynamic_cast<const autograd::AccumulateGrad*>(&node);
+        VT_CHECK(accumulator != nullptr, "'", node.name(), "' object has no attribute 'variable'");
+        return accumulator->leaf();
+      })
       .def("__repr__", [](const Node& node) { return "<" + node.name() + " object>"; });
 
   nb::class_<HookHandle>(m, "RemovableHandle").def("remove", &HookHandle::remove);
@@ -198,7 +203,7 @@ void bind_autograd(nb::module_& m, nb::class_<Tensor>& cls) {
     TensorList ins = tensors_from(inputs);
     TensorList outs = tensors_from(outputs);
     TensorList skip = tensors_from(non_differentiable);
-    auto node = std::make_shared<PythonFunctionNode>(std::move(name), std::move(ctx), std::move(backward));
+    auto node = autograd::new_node<PythonFunctionNode>(std::move(name), std::move(ctx), std::move(backward));
     for (const Tensor& t : ins) node->add_next_edge(t.defined() ? autograd::gradient_edge(t) : autograd::Edge{});
     for (const Tensor& out : outs) {
       if (!out.defined()) continue;

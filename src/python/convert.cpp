@@ -140,7 +140,9 @@ DimVector infer_data_shape(nb::handle obj) {
   DimVector shape;
   nb::handle current = obj;
   nb::object keep;
-  while (is_sequence(current)) {
+  while (is_sequence(current) || PyUnicode_Check(current.ptr())) {
+    // torch reads a str here as a sequence of characters: one dimension too many.
+    VT_CHECK_VALUE(!PyUnicode_Check(current.ptr()), "too many dimensions 'str'");
     Py_ssize_t length = PySequence_Size(current.ptr());
     shape.push_back(length);
     if (length == 0) break;
@@ -168,7 +170,7 @@ void scan_data(nb::handle obj, size_t depth, const DimVector& shape, ScalarType&
     element = t.dtype();
   } else {
     Scalar s;
-    VT_CHECK_VALUE(!PyUnicode_Check(obj.ptr()), "too many dimensions 'str'");
+    VT_CHECK_TYPE(!PyUnicode_Check(obj.ptr()), "new(): invalid data type 'str'");
     VT_CHECK(scalar_from_python(obj, s), "Could not infer dtype of ", nb::type_name(obj.type()).c_str());
     element = s.is_floating_point() ? default_dtype() : s.type();
   }

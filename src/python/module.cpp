@@ -117,19 +117,19 @@ void bind_factories(nb::module_& m) {
   };
   m.def("empty_like", [=](const Tensor& t, OptDType dtype, std::optional<Device> device, bool requires_grad) {
     auto [type, dev] = like(t, dtype, device);
-    return with_requires_grad(empty(t.sizes(), type, dev), requires_grad);
+    return with_requires_grad(empty_like(t, type, dev), requires_grad);
   }, nb::arg("input"), nb::kw_only(), nb::arg("dtype") = nb::none(), nb::arg("device") = nb::none(), nb::arg("requires_grad") = false);
   m.def("zeros_like", [=](const Tensor& t, OptDType dtype, std::optional<Device> device, bool requires_grad) {
     auto [type, dev] = like(t, dtype, device);
-    return with_requires_grad(zeros(t.sizes(), type, dev), requires_grad);
+    return with_requires_grad(fill_(empty_like(t, type, dev), 0), requires_grad);
   }, nb::arg("input"), nb::kw_only(), nb::arg("dtype") = nb::none(), nb::arg("device") = nb::none(), nb::arg("requires_grad") = false);
   m.def("ones_like", [=](const Tensor& t, OptDType dtype, std::optional<Device> device, bool requires_grad) {
     auto [type, dev] = like(t, dtype, device);
-    return with_requires_grad(ones(t.sizes(), type, dev), requires_grad);
+    return with_requires_grad(fill_(empty_like(t, type, dev), 1), requires_grad);
   }, nb::arg("input"), nb::kw_only(), nb::arg("dtype") = nb::none(), nb::arg("device") = nb::none(), nb::arg("requires_grad") = false);
   m.def("full_like", [=](const Tensor& t, Scalar value, OptDType dtype, std::optional<Device> device, bool requires_grad) {
     auto [type, dev] = like(t, dtype, device);
-    return with_requires_grad(full(t.sizes(), value, type, dev), requires_grad);
+    return with_requires_grad(fill_(empty_like(t, type, dev), value), requires_grad);
   }, nb::arg("input"), nb::arg("fill_value"), nb::kw_only(), nb::arg("dtype") = nb::none(), nb::arg("device") = nb::none(),
      nb::arg("requires_grad") = false);
 

@@ -194,10 +194,13 @@ nb::class_<Tensor> bind_tensor(nb::module_& m) {
       .def("data_ptr", [](const Tensor& t) { return reinterpret_cast<uintptr_t>(t.data_ptr()); })
       .def("is_contiguous", &Tensor::is_contiguous)
       .def("is_floating_point", [](const Tensor& t) { return is_floating_point(t.dtype()); })
-      .def("_version", [](const Tensor& t) { return t.version(); })
+      .def_prop_ro("_version", [](const Tensor& t) { return t.version(); })
       .def("item", [](const Tensor& t) { return t.item(); })
       .def("tolist", &to_list)
-      .def("numpy", &to_numpy)
+      .def("numpy", [](const Tensor& t) {
+        VT_CHECK(!t.requires_grad(), "Can't call numpy() on Tensor that requires grad. Use tensor.detach().numpy() instead.");
+        return to_numpy(t);
+      })
       .def("__len__", [](const Tensor& t) {
         VT_CHECK_TYPE(t.dim() > 0, "len() of a 0-d tensor");
         return t.sizes()[0];

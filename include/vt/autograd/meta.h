@@ -16,6 +16,10 @@ struct AutogradMeta {
   bool retains_grad = false;
   std::vector<GradHook> leaf_hooks;  // hooks of a leaf, run before accumulation
   Tensor tangent;                    // forward mode: the tangent of a dual tensor
+  // For a view with history: the storage version when that history was set. An in-place
+  // write elsewhere in the base moves the version, and the view's history is then rebuilt
+  // from the base's (torch regenerates it the same way).
+  uint64_t view_version = 0;
 };
 
 // nullptr when the tensor has none.
@@ -26,10 +30,10 @@ inline bool is_leaf(const Tensor& t) {
   AutogradMeta* m = meta(t);
   return !m || !m->grad_fn;
 }
-inline std::shared_ptr<Node> grad_fn(const Tensor& t) {
-  AutogradMeta* m = meta(t);
-  return m ? m->grad_fn : nullptr;
-}
+// A view (of a base with history) as a view of the base's current history.
+void set_view_history_from_base(const Tensor& view);
+// The grad_fn of `t` (rebuilt first if `t` is a view whose base was written in place).
+std::shared_ptr<Node> grad_fn(const Tensor& t);
 // tensor.requires_grad_(value): leaves only (a non-leaf may only be asked to require grad).
 void set_requires_grad(const Tensor& t, bool value);
 // The edge a gradient for `t` flows into: its grad_fn, or its leaf accumulator.

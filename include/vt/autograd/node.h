@@ -58,11 +58,15 @@ class Node : public std::enable_shared_from_this<Node> {
 
   void add_pre_hook(uint32_t input_nr, GradHook hook);
   std::vector<std::pair<uint32_t, GradHook>>& pre_hooks() { return pre_hooks_; }
+  // retain_grad's hooks: they run after every other hook, so .grad sees the final value.
+  void add_retain_hook(uint32_t input_nr, GradHook hook);
+  std::vector<std::pair<uint32_t, GradHook>>& retain_hooks() { return retain_hooks_; }
 
  private:
   std::vector<Edge> next_edges_;
   std::vector<TensorMeta> input_meta_;
   std::vector<std::pair<uint32_t, GradHook>> pre_hooks_;
+  std::vector<std::pair<uint32_t, GradHook>> retain_hooks_;
   uint64_t sequence_nr_;
 };
 
@@ -109,6 +113,17 @@ class FunctionNode final : public Node {
   Backward backward_;
   std::vector<SavedTensor> saved_;
 };
+
+// Destroys a node without recursion: a long chain (y = y * 1 a million times) would otherwise
+// release node after node on the C++ stack and overflow it. Deleting one node may release
+// others; they queue up and are deleted in a loop.
+void delete_node(Node* node);
+
+// Every node is created through this, so its deletion goes through delete_node.
+template <class T, class... Args>
+std::shared_ptr<T> new_node(Args&&... args) {
+  return std::shared_ptr<T>(new T(std::forward<Args>(args)...), [](T* node) { delete_node(node); });
+}
 
 // Accumulates into a leaf's .grad.
 class AccumulateGrad final : public Node {

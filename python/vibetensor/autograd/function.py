@@ -22,17 +22,17 @@ class FunctionCtx:
 
     def save_for_backward(self, *tensors):
         self._saved = tensors
-        self._saved_versions = tuple(t._version() if isinstance(t, Tensor) else None for t in tensors)
+        self._saved_versions = tuple(t._version if isinstance(t, Tensor) else None for t in tensors)
 
     @property
     def saved_tensors(self):
         if self._released:
             raise RuntimeError(_RELEASED)
         for tensor, version in zip(self._saved, self._saved_versions):
-            if isinstance(tensor, Tensor) and tensor._version() != version:
+            if isinstance(tensor, Tensor) and tensor._version != version:
                 raise RuntimeError(
                     "one of the variables needed for gradient computation has been modified by an inplace operation: "
-                    f"[{tensor.dtype} {list(tensor.shape)}] is at version {tensor._version()}; expected version "
+                    f"[{tensor.dtype} {list(tensor.shape)}] is at version {tensor._version}; expected version "
                     f"{version} instead.")
         return self._saved
 

@@ -1,6 +1,7 @@
 """Grad modes: no_grad, enable_grad, set_grad_enabled, inference_mode. Each works as a
 context manager and as a decorator; the state itself is thread-local, in C++."""
 import functools
+import inspect
 
 from vibetensor import _C
 
@@ -22,6 +23,9 @@ class _GradMode:
         return False
 
     def __call__(self, fn):
+        if inspect.isgeneratorfunction(fn):
+            return self._wrap_generator(fn)
+
         @functools.wraps(fn)
         def wrapper(*args, **kwargs):
             with self:
@@ -29,15 +33,40 @@ class _GradMode:
 
         return wrapper
 
+    def _wrap_generator(self, fn):
+        # The mode holds while the generator body runs, not while its caller does.
+        @functools.wraps(fn)
+        def wrapper(*args, **kwargs):
+            generator = fn(*args, **kwargs)
+            value_to_send = None
+            while True:
+                try:
+                    with self:
+                        item = generator.send(value_to_send)
+                except StopIteration as stop:
+                    return stop.value
+                value_to_send = yield item
 
-class no_grad(_GradMode):
+        return wrapper
+
+
+class _NoArgDecorator(_GradMode):
+    """Also usable as a bare decorator: `@no_grad` as well as `@no_grad()`."""
+
+    def __new__(cls, orig_func=None):
+        if orig_func is None:
+            return super().__new__(cls)
+        return cls()(orig_func)
+
+
+class no_grad(_NoArgDecorator):
     """Ops inside record no graph."""
 
     def _target(self, current):
         return False
 
 
-class enable_grad(_GradMode):
+class enable_grad(_NoArgDecorator):
     """Ops inside record the graph, even within no_grad."""
 
     def _target(self, current):

@@ -23,7 +23,8 @@ def _numerical_jacobian(func, inputs, index, eps):
     flat = x.detach().reshape(-1)  # writes through to x without recording history
 
     def evaluate():
-        return [o.detach().reshape(-1).double() for o in _flat_outputs(func, inputs)]
+        # clone: an output may be a view of the input that is being perturbed.
+        return [o.detach().reshape(-1).double().clone() for o in _flat_outputs(func, inputs)]
 
     for k in range(x.numel()):
         original = flat[k].item()
@@ -41,6 +42,9 @@ def _analytical_rows(outputs, inputs, index):
     rows = []
     for out in outputs:
         flat_rows = []
+        if not out.requires_grad:  # not differentiable: its Jacobian is zero
+            rows.append([vt.zeros(inputs[index].numel(), dtype=vt.float64) for _ in range(out.numel())])
+            continue
         for j in range(out.numel()):
             basis = vt.zeros(out.numel(), dtype=out.dtype)
             basis[j] = 1
@@ -90,8 +94,11 @@ def gradgradcheck(func, inputs, grad_outputs=None, *, eps=1e-6, atol=1e-5, rtol=
     def first_derivative(*args):
         ins, vs = args[:count], args[count:]
         outs = _flat_outputs(func, ins)
-        grads = vt.autograd.grad(outs, [ins[i] for i in differentiable], list(vs), create_graph=True,
-                                 allow_unused=True)
+        pairs = [(o, v) for o, v in zip(outs, vs) if o.requires_grad]
+        if not pairs:
+            return ()
+        grads = vt.autograd.grad([o for o, _ in pairs], [ins[i] for i in differentiable], [v for _, v in pairs],
+                                 create_graph=True, allow_unused=True)
         return tuple(g for g in grads if g is not None)
 
     return gradcheck(first_derivative, tuple(inputs) + tuple(grad_outputs), eps=eps, atol=atol, rtol=rtol,
