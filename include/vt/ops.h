@@ -76,14 +76,13 @@ VT_DECLARE_BINARY(ge)
   const Tensor& name##_out(const Tensor& out, const Tensor& self);
 VT_DECLARE_UNARY(neg)
 VT_DECLARE_UNARY(abs)
-VT_DECLARE_UNARY(exp)
-VT_DECLARE_UNARY(log)
-VT_DECLARE_UNARY(sqrt)
-VT_DECLARE_UNARY(rsqrt)
 VT_DECLARE_UNARY(relu)
-VT_DECLARE_UNARY(sigmoid)
-VT_DECLARE_UNARY(tanh)
+#define VT_UNARY_OP(name, ...) VT_DECLARE_UNARY(name)
+#include "vt/unary_ops.def"
+#undef VT_UNARY_OP
 #undef VT_DECLARE_UNARY
+// square(x) = x ** 2, with pow's dtype rules (bool squares to int64, as in torch).
+Tensor square(const Tensor& self);
 
 Tensor where(const Tensor& condition, const Tensor& self, const Tensor& other);
 Tensor clamp(const Tensor& self, std::optional<Scalar> min, std::optional<Scalar> max);
@@ -124,5 +123,6 @@ inline Tensor operator-(const Tensor& a, const Scalar& b) { return sub(a, scalar
 inline Tensor operator*(const Tensor& a, const Scalar& b) { return mul(a, scalar_to_tensor(b)); }
 inline Tensor operator/(const Tensor& a, const Scalar& b) { return div(a, scalar_to_tensor(b)); }
 inline Tensor operator-(const Scalar& a, const Tensor& b) { return sub(scalar_to_tensor(a), b); }
+inline Tensor operator+(const Scalar& a, const Tensor& b) { return add(scalar_to_tensor(a), b); }
 inline Tensor operator*(const Scalar& a, const Tensor& b) { return mul(scalar_to_tensor(a), b); }
 }  // namespace vt

@@ -5,6 +5,7 @@
 #include <type_traits>
 
 #include "src/cpu/loops.h"
+#include "src/cpu/math.h"
 #include "src/ops/pointwise_rules.h"
 #include "vt/dispatch.h"
 #include "vt/ops.h"
@@ -205,22 +206,45 @@ auto float_unary(F f) {
   return [f](T x) -> T { return static_cast<T>(f(static_cast<C>(x))); };
 }
 
-#define VT_FLOAT_UNARY(name, expr)                                                                        \
-  Tensor name##_fn(const Tensor& out, const Tensor& a, bool inplace) {                                    \
-    return run_unary(out, a, inplace, pointwise::float_unary_config(#name),                               \
-                     [](ScalarType t, std::string_view n, auto&& f) { return dispatch_floating_types(t, n, f); }, \
-                     [](auto tag) {                                                                       \
-                       using T = decltype(tag);                                                           \
-                       return float_unary<T>([](compute_t<T> x) { return expr; });                        \
-                     });                                                                                  \
+// The table's unary ops. The rule picks the iterator configuration and the dtypes served.
+enum class UnaryRule { Promote, Only, Round, Any };
+
+template <UnaryRule Rule>
+TensorIteratorConfig unary_config(std::string_view name) {
+  return Rule == UnaryRule::Promote ? pointwise::float_unary_config(name) : pointwise::binary_config(name);
+}
+
+template <UnaryRule Rule, class MakeOp>
+Tensor table_unary(const Tensor& out, const Tensor& a, bool inplace, std::string_view name, MakeOp make_op) {
+  TensorIterator iter(unary_config<Rule>(name), out, {&a}, inplace);
+  auto run = [&](auto tag) {
+    using T = decltype(tag);
+    using C = compute_t<T>;
+    if constexpr (Rule == UnaryRule::Round && std::is_integral_v<C>) {
+      cpu_kernel(iter, [](T x) -> T { return x; });  // integers are already rounded
+    } else {
+      cpu_kernel(iter, make_op(tag));
+    }
+  };
+  if constexpr (Rule == UnaryRule::Promote || Rule == UnaryRule::Only) dispatch_floating_types(iter.common_dtype(), name, run);
+  else if constexpr (Rule == UnaryRule::Round) dispatch_numeric_types(iter.common_dtype(), name, run);
+  else dispatch_all_types(iter.common_dtype(), name, run);
+  return iter.output();
+}
+
+#define VT_UNARY_OP(name, node, rule, forward, ...)                                                  \
+  Tensor name##_fn(const Tensor& out, const Tensor& a, bool inplace) {                               \
+    return table_unary<UnaryRule::rule>(out, a, inplace, #name, [](auto tag) {                       \
+      using T = decltype(tag);                                                                       \
+      using C = compute_t<T>;                                                                        \
+      return [](T value) -> T {                                                                      \
+        C x = static_cast<C>(value);                                                                 \
+        return static_cast<T>(static_cast<C>(forward));                                              \
+      };                                                                                             \
+    });                                                                                              \
   }
-VT_FLOAT_UNARY(exp, std::exp(x))
-VT_FLOAT_UNARY(log, std::log(x))
-VT_FLOAT_UNARY(sqrt, std::sqrt(x))
-VT_FLOAT_UNARY(rsqrt, 1 / std::sqrt(x))
-VT_FLOAT_UNARY(sigmoid, 1 / (1 + std::exp(-x)))
-VT_FLOAT_UNARY(tanh, std::tanh(x))
-#undef VT_FLOAT_UNARY
+#include "vt/unary_ops.def"
+#undef VT_UNARY_OP
 
 auto numeric_dispatch = [](ScalarType t, std::string_view n, auto&& f) { return dispatch_numeric_types(t, n, f); };
 
@@ -327,13 +351,10 @@ VT_REGISTRATION(pointwise_cpu) {
   pointwise::register_binary_kernels<ge_fn>("ge", DispatchKey::CPU);
   pointwise::register_unary_kernels<neg_fn>("neg", DispatchKey::CPU);
   pointwise::register_unary_kernels<abs_fn>("abs", DispatchKey::CPU);
-  pointwise::register_unary_kernels<exp_fn>("exp", DispatchKey::CPU);
-  pointwise::register_unary_kernels<log_fn>("log", DispatchKey::CPU);
-  pointwise::register_unary_kernels<sqrt_fn>("sqrt", DispatchKey::CPU);
-  pointwise::register_unary_kernels<rsqrt_fn>("rsqrt", DispatchKey::CPU);
   pointwise::register_unary_kernels<relu_fn>("relu", DispatchKey::CPU);
-  pointwise::register_unary_kernels<sigmoid_fn>("sigmoid", DispatchKey::CPU);
-  pointwise::register_unary_kernels<tanh_fn>("tanh", DispatchKey::CPU);
+#define VT_UNARY_OP(name, ...) pointwise::register_unary_kernels<name##_fn>(#name, DispatchKey::CPU);
+#include "vt/unary_ops.def"
+#undef VT_UNARY_OP
   pointwise::register_unary_kernels<clamp_fn, std::optional<Scalar>, std::optional<Scalar>>("clamp", DispatchKey::CPU);
   register_kernel("where.self", DispatchKey::CPU, &where_cpu);
 }

@@ -44,6 +44,10 @@ void define_forms(const std::string& name, const std::string& args, const std::s
 
 }  // namespace pointwise
 
+namespace {
+Tensor square_composite(const Tensor& self) { return pow(self, scalar_to_tensor(int64_t{2})); }
+}  // namespace
+
 VT_REGISTRATION(pointwise_schemas) {
   using pointwise::define_forms;
   define_forms("add", "Tensor other, *, Scalar alpha=1");
@@ -52,7 +56,12 @@ VT_REGISTRATION(pointwise_schemas) {
   define_forms("div", "Tensor other, *, str? rounding_mode=None");
   define_forms("pow", "Tensor exponent");
   for (const char* name : {"eq", "ne", "lt", "le", "gt", "ge"}) define_forms(name, "Tensor other");
-  for (const char* name : {"neg", "abs", "exp", "log", "sqrt", "rsqrt", "relu", "sigmoid", "tanh"}) define_forms(name, "");
+  for (const char* name : {"neg", "abs", "relu"}) define_forms(name, "");
+#define VT_UNARY_OP(name, ...) define_forms(#name, "");
+#include "vt/unary_ops.def"
+#undef VT_UNARY_OP
+  Registry::instance().define("square(Tensor self) -> Tensor");
+  register_composite("square", &square_composite);
   define_forms("clamp", "Scalar? min=None, Scalar? max=None");
   Registry::instance().define("where.self(Tensor condition, Tensor self, Tensor other) -> Tensor");
 }
@@ -100,16 +109,18 @@ VT_BINARY_API(ge, , )
   }
 VT_UNARY_API(neg, , )
 VT_UNARY_API(abs, , )
-VT_UNARY_API(exp, , )
-VT_UNARY_API(log, , )
-VT_UNARY_API(sqrt, , )
-VT_UNARY_API(rsqrt, , )
 VT_UNARY_API(relu, , )
-VT_UNARY_API(sigmoid, , )
-VT_UNARY_API(tanh, , )
+#define VT_UNARY_OP(name, ...) VT_UNARY_API(name, , )
+#include "vt/unary_ops.def"
+#undef VT_UNARY_OP
 VT_UNARY_API(clamp, VT_COMMA std::optional<Scalar> min VT_COMMA std::optional<Scalar> max, VT_COMMA min VT_COMMA max)
 #undef VT_UNARY_API
 #undef VT_COMMA
+
+Tensor square(const Tensor& self) {
+  static const TypedOp<Tensor(const Tensor&)> op("square");
+  return op(self);
+}
 
 Tensor where(const Tensor& condition, const Tensor& self, const Tensor& other) {
   static const TypedOp<Tensor(const Tensor&, const Tensor&, const Tensor&)> op("where.self");

@@ -7,6 +7,7 @@ namespace vt::autograd {
 namespace {
 
 Tensor zeros_like_grad(const Tensor& g) { return zeros(g.sizes(), g.dtype(), g.device()); }
+Tensor zeros_like_tensor(const Tensor& g) { return zeros_like_grad(g); }
 
 // ---- binary arithmetic
 
@@ -146,13 +147,11 @@ Tensor sign_of(const Tensor& x) {
   }
 VT_UNARY_GRAD(neg, "NegBackward0", false, false, -g)
 VT_UNARY_GRAD(abs, "AbsBackward0", true, false, g * sign_of(x))
-VT_UNARY_GRAD(exp, "ExpBackward0", false, true, g * y)
-VT_UNARY_GRAD(log, "LogBackward0", true, false, g / x)
-VT_UNARY_GRAD(sqrt, "SqrtBackward0", false, true, g / (y * 2))
-VT_UNARY_GRAD(rsqrt, "RsqrtBackward0", false, true, g * y * y * y * -0.5)
 VT_UNARY_GRAD(relu, "ReluBackward0", false, true, where(gt(y, scalar_to_tensor(0)), g, scalar_to_tensor(0.0)))
-VT_UNARY_GRAD(sigmoid, "SigmoidBackward0", false, true, g * y * (1.0 - y))
-VT_UNARY_GRAD(tanh, "TanhBackward0", false, true, g * (1.0 - y * y))
+#define VT_UNARY_OP(op, node_name, rule, forward, saves_input, saves_result, derivative) \
+  VT_UNARY_GRAD(op, node_name, saves_input, saves_result, derivative)
+#include "vt/unary_ops.def"
+#undef VT_UNARY_OP
 #undef VT_UNARY_GRAD
 
 Tensor clamp_grad(const Tensor& a, std::optional<Scalar> min, std::optional<Scalar> max) {
@@ -252,13 +251,10 @@ VT_REGISTRATION(pointwise_autograd) {
   register_binary<&pow_grad>("pow");
   register_unary<&neg_grad>("neg");
   register_unary<&abs_grad>("abs");
-  register_unary<&exp_grad>("exp");
-  register_unary<&log_grad>("log");
-  register_unary<&sqrt_grad>("sqrt");
-  register_unary<&rsqrt_grad>("rsqrt");
   register_unary<&relu_grad>("relu");
-  register_unary<&sigmoid_grad>("sigmoid");
-  register_unary<&tanh_grad>("tanh");
+#define VT_UNARY_OP(name, ...) register_unary<&name##_grad>(#name);
+#include "vt/unary_ops.def"
+#undef VT_UNARY_OP
   register_unary<&clamp_grad, std::optional<Scalar>, std::optional<Scalar>>("clamp");
   register_autograd("where.self", &where_grad);
   register_comparison<&vt::eq>("eq");

@@ -381,14 +381,17 @@ nb::class_<Tensor> bind_tensor(nb::module_& m) {
   });
   VT_BIND_UNARY(neg)
   VT_BIND_UNARY(abs)
-  VT_BIND_UNARY(exp)
-  VT_BIND_UNARY(log)
-  VT_BIND_UNARY(sqrt)
-  VT_BIND_UNARY(rsqrt)
   VT_BIND_UNARY(relu)
-  VT_BIND_UNARY(sigmoid)
-  VT_BIND_UNARY(tanh)
+#define VT_UNARY_OP(name, ...) VT_BIND_UNARY(name)
+#include "vt/unary_ops.def"
+#undef VT_UNARY_OP
 #undef VT_BIND_UNARY
+  bind_both(cls, m, "square", [](const Tensor& a) { return square(a); });
+  cls.def("square_", [](nb::handle self) {
+    const Tensor& t = *nb::inst_ptr<Tensor>(self);
+    pow_(t, scalar_to_tensor(int64_t{2}));
+    return nb::borrow(self);
+  });
   m.attr("negative") = m.attr("neg");
   m.attr("absolute") = m.attr("abs");
 
