@@ -68,6 +68,9 @@ VT_DECLARE_BINARY(lt)
 VT_DECLARE_BINARY(le)
 VT_DECLARE_BINARY(gt)
 VT_DECLARE_BINARY(ge)
+#define VT_BINARY_OP(name, ...) VT_DECLARE_BINARY(name)
+#include "vt/binary_ops.def"
+#undef VT_BINARY_OP
 #undef VT_DECLARE_BINARY
 
 #define VT_DECLARE_UNARY(name)                  \

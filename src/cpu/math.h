@@ -2,6 +2,9 @@
 #pragma once
 #include <cmath>
 #include <limits>
+#include <type_traits>
+
+#include "vt/error.h"
 
 namespace vt::cpu {
 
@@ -46,6 +49,74 @@ C erfinv_scalar(C value) {
     x -= (std::erf(x) - y) / (1.1283791670955126 * std::exp(-x * x));
   }
   return static_cast<C>(x);
+}
+
+// NaN wins, as in torch.
+template <class C>
+C maximum_scalar(C x, C y) {
+  if (x != x) return x;
+  if (y != y) return y;
+  return x > y ? x : y;
+}
+template <class C>
+C minimum_scalar(C x, C y) {
+  if (x != x) return x;
+  if (y != y) return y;
+  return x < y ? x : y;
+}
+
+// C's fmod: the remainder has the sign of the dividend. Integer division by zero raises.
+template <class C>
+C fmod_scalar(C x, C y) {
+  if constexpr (std::is_floating_point_v<C>) {
+    return std::fmod(x, y);
+  } else {
+    if (y == 0) fail(ErrorKind::Runtime, "ZeroDivisionError");
+    return static_cast<C>(x % y);
+  }
+}
+
+// Python's %: the remainder has the sign of the divisor.
+template <class C>
+C remainder_scalar(C x, C y) {
+  C r = fmod_scalar(x, y);
+  if (r != 0 && ((r < 0) != (y < 0))) r = static_cast<C>(r + y);
+  return r;
+}
+
+// Python's //, as torch computes it (stable near integers).
+template <class C>
+C floor_divide_scalar(C a, C b) {
+  if constexpr (std::is_floating_point_v<C>) {
+    if (b == 0) return a / b;
+    C mod = std::fmod(a, b);
+    C div = (a - mod) / b;
+    if (mod != 0 && ((b < 0) != (mod < 0))) div -= 1;
+    if (div == 0) return std::copysign(C(0), a / b);
+    C floored = std::floor(div);
+    if (div - floored > C(0.5)) floored += 1;
+    return floored;
+  } else {
+    if (b == 0) fail(ErrorKind::Runtime, "ZeroDivisionError");
+    C q = static_cast<C>(a / b);
+    if ((a % b != 0) && ((a < 0) != (b < 0))) q -= 1;
+    return q;
+  }
+}
+
+// x * log(y), and 0 where x is 0 (unless y is NaN).
+template <class C>
+C xlogy_scalar(C x, C y) {
+  if (y != y) return y;
+  if (x == 0) return C(0);
+  return x * std::log(y);
+}
+
+// The bitwise op on integers; on bool the same op is the logical one.
+template <class C, class Op>
+C bitwise_scalar(C x, C y, Op op) {
+  if constexpr (std::is_same_v<C, bool>) return static_cast<bool>(op(static_cast<int>(x), static_cast<int>(y)));
+  else return static_cast<C>(op(x, y));
 }
 
 }  // namespace vt::cpu

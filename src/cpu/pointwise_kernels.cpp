@@ -67,26 +67,6 @@ Tensor mul_fn(const Tensor& out, const Tensor& a, const Tensor& b, bool inplace)
   });
 }
 
-template <class C>
-C floor_divide(C a, C b) {
-  if constexpr (std::is_floating_point_v<C>) {
-    // Python's floor division, as torch computes it (stable near integers).
-    if (b == 0) return a / b;
-    C mod = std::fmod(a, b);
-    C div = (a - mod) / b;
-    if (mod != 0 && ((b < 0) != (mod < 0))) div -= 1;
-    if (div == 0) return std::copysign(C(0), a / b);
-    C floored = std::floor(div);
-    if (div - floored > C(0.5)) floored += 1;
-    return floored;
-  } else {
-    VT_CHECK(b != 0, "ZeroDivisionError");
-    C q = a / b;
-    if ((a % b != 0) && ((a < 0) != (b < 0))) q -= 1;
-    return q;
-  }
-}
-
 Tensor div_fn(const Tensor& out, const Tensor& a, const Tensor& b, bool inplace,
               std::optional<std::string_view> rounding_mode) {
   pointwise::DivMode mode = pointwise::parse_rounding_mode(rounding_mode);
@@ -104,7 +84,7 @@ Tensor div_fn(const Tensor& out, const Tensor& a, const Tensor& b, bool inplace,
       using T = decltype(tag);
       using C = compute_t<T>;
       if (floor) {
-        cpu_kernel(iter, [](T x, T y) -> T { return static_cast<T>(floor_divide<C>(x, y)); });
+        cpu_kernel(iter, [](T x, T y) -> T { return static_cast<T>(floor_divide_scalar<C>(x, y)); });
       } else if constexpr (std::is_floating_point_v<C>) {
         cpu_kernel(iter, [](T x, T y) -> T { return static_cast<T>(std::trunc(static_cast<C>(x) / static_cast<C>(y))); });
       } else {
@@ -189,6 +169,57 @@ VT_COMPARE(le, x <= y)
 VT_COMPARE(gt, x > y)
 VT_COMPARE(ge, x >= y)
 #undef VT_COMPARE
+
+// ---- the binary op table
+
+enum class BinaryRule { Any, Numeric, Promote, Only, Logical, Bitwise };
+
+template <BinaryRule Rule>
+TensorIteratorConfig binary_table_config(std::string_view name) {
+  if constexpr (Rule == BinaryRule::Promote) return pointwise::float_unary_config(name);
+  else if constexpr (Rule == BinaryRule::Logical) return pointwise::compare_config(name);
+  else return pointwise::binary_config(name);
+}
+
+template <BinaryRule Rule, class MakeOp>
+Tensor table_binary(const Tensor& out, const Tensor& a, const Tensor& b, bool inplace, std::string_view name,
+                    MakeOp make_op) {
+  TensorIterator iter(binary_table_config<Rule>(name), out, {&a, &b}, inplace);
+  auto run = [&](auto tag) {
+    using T = decltype(tag);
+    using C = compute_t<T>;
+    if constexpr (Rule == BinaryRule::Bitwise && !std::is_integral_v<C>) {
+      fail(ErrorKind::NotImplemented, "\"", name, "_cpu\" not implemented for '", dtype_short_name(TypeToScalar<T>::value), "'");
+    } else {
+      cpu_kernel(iter, make_op(tag));
+    }
+  };
+  ScalarType type = iter.common_dtype();
+  if constexpr (Rule == BinaryRule::Promote || Rule == BinaryRule::Only) dispatch_floating_types(type, name, run);
+  else if constexpr (Rule == BinaryRule::Numeric) dispatch_numeric_types(type, name, run);
+  else dispatch_all_types(type, name, run);
+  return iter.output();
+}
+
+// Logical ops write bool; the others write the computed dtype.
+template <BinaryRule Rule, class T>
+using binary_result_t = std::conditional_t<Rule == BinaryRule::Logical, bool, T>;
+
+#define VT_BINARY_OP(name, node, rule, forward, ...)                                                 \
+  Tensor name##_fn(const Tensor& out, const Tensor& a, const Tensor& b, bool inplace) {              \
+    return table_binary<BinaryRule::rule>(out, a, b, inplace, #name, [](auto tag) {                  \
+      using T = decltype(tag);                                                                       \
+      using C = compute_t<T>;                                                                        \
+      using R = binary_result_t<BinaryRule::rule, T>;                                                \
+      return [](T first, T second) -> R {                                                            \
+        C x = static_cast<C>(first);                                                                 \
+        C y = static_cast<C>(second);                                                                \
+        return static_cast<R>(forward);                                                              \
+      };                                                                                             \
+    });                                                                                              \
+  }
+#include "vt/binary_ops.def"
+#undef VT_BINARY_OP
 
 // ---- unary
 
@@ -352,6 +383,9 @@ VT_REGISTRATION(pointwise_cpu) {
   pointwise::register_unary_kernels<neg_fn>("neg", DispatchKey::CPU);
   pointwise::register_unary_kernels<abs_fn>("abs", DispatchKey::CPU);
   pointwise::register_unary_kernels<relu_fn>("relu", DispatchKey::CPU);
+#define VT_BINARY_OP(name, ...) pointwise::register_binary_kernels<name##_fn>(#name, DispatchKey::CPU);
+#include "vt/binary_ops.def"
+#undef VT_BINARY_OP
 #define VT_UNARY_OP(name, ...) pointwise::register_unary_kernels<name##_fn>(#name, DispatchKey::CPU);
 #include "vt/unary_ops.def"
 #undef VT_UNARY_OP

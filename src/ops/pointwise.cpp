@@ -56,6 +56,9 @@ VT_REGISTRATION(pointwise_schemas) {
   define_forms("div", "Tensor other, *, str? rounding_mode=None");
   define_forms("pow", "Tensor exponent");
   for (const char* name : {"eq", "ne", "lt", "le", "gt", "ge"}) define_forms(name, "Tensor other");
+#define VT_BINARY_OP(name, ...) define_forms(#name, "Tensor other");
+#include "vt/binary_ops.def"
+#undef VT_BINARY_OP
   for (const char* name : {"neg", "abs", "relu"}) define_forms(name, "");
 #define VT_UNARY_OP(name, ...) define_forms(#name, "");
 #include "vt/unary_ops.def"
@@ -92,6 +95,9 @@ VT_BINARY_API(lt, , )
 VT_BINARY_API(le, , )
 VT_BINARY_API(gt, , )
 VT_BINARY_API(ge, , )
+#define VT_BINARY_OP(name, ...) VT_BINARY_API(name, , )
+#include "vt/binary_ops.def"
+#undef VT_BINARY_OP
 #undef VT_BINARY_API
 
 #define VT_UNARY_API(name, params, args)                                                            \

@@ -111,6 +111,43 @@ Tensor pow_grad(const Tensor& a, const Tensor& b) {
   return out;
 }
 
+// ---- the binary op table. The formulas are linear in `g`, so the JVP is
+// grad_self(tangent of self) + grad_other(tangent of other).
+
+Tensor zero_like(const Tensor& t) { return zeros(t.sizes(), t.dtype(), t.device()); }
+// torch records these ops but refuses to differentiate them, at backward time.
+[[noreturn]] Tensor no_derivative(const char* op) { fail(ErrorKind::Runtime, "derivative for aten::", op, " is not implemented"); }
+
+#define VT_BINARY_OP(op, node_name, rule, forward, grad_self, grad_other)                                       \
+  Tensor op##_grad(const Tensor& a, const Tensor& b) {                                                         \
+    Tensor out = below_autograd([&] { return vt::op(a, b); });                                                 \
+    auto self_formula = [](const Tensor& g, const Tensor& x, const Tensor& y, const Tensor& out) -> Tensor {   \
+      (void)x, (void)y, (void)out;                                                                             \
+      return grad_self;                                                                                        \
+    };                                                                                                         \
+    auto other_formula = [](const Tensor& g, const Tensor& x, const Tensor& y, const Tensor& out) -> Tensor {  \
+      (void)x, (void)y, (void)out;                                                                             \
+      return grad_other;                                                                                       \
+    };                                                                                                         \
+    forward_tangent(out, {&a, &b}, [&] {                                                                       \
+      return self_formula(tangent_or_zeros(a), a, b, out) + other_formula(tangent_or_zeros(b), a, b, out);     \
+    });                                                                                                        \
+    if (!any_requires_grad({&a, &b})) return out;                                                              \
+    auto node = make_node(node_name, {&a, &b}, [=, sa = DimVector(a.sizes()), sb = DimVector(b.sizes())](    \
+                                                   FunctionNode& n, const TensorList& g) {                     \
+      Tensor x = n.saved(0), y = n.saved(1), result = n.saved(2);                                              \
+      return TensorList{n.needs_input_grad(0) ? sum_to(self_formula(g[0], x, y, result), sa) : Tensor(),      \
+                        n.needs_input_grad(1) ? sum_to(other_formula(g[0], x, y, result), sb) : Tensor()};    \
+    });                                                                                                        \
+    node->save(a);                                                                                             \
+    node->save(b);                                                                                             \
+    set_history(out, node);                                                                                    \
+    node->save(out, true);                                                                                     \
+    return out;                                                                                                \
+  }
+#include "vt/binary_ops.def"
+#undef VT_BINARY_OP
+
 // ---- unary
 
 // A unary op whose gradient is a function of (grad, input, result).
@@ -252,6 +289,11 @@ VT_REGISTRATION(pointwise_autograd) {
   register_unary<&neg_grad>("neg");
   register_unary<&abs_grad>("abs");
   register_unary<&relu_grad>("relu");
+// Logical and bitwise results are bool or integer: not differentiable, no Autograd kernel.
+#define VT_BINARY_OP(name, node, rule, ...) \
+  if (std::string_view(#rule) != "Logical" && std::string_view(#rule) != "Bitwise") register_binary<&name##_grad>(#name);
+#include "vt/binary_ops.def"
+#undef VT_BINARY_OP
 #define VT_UNARY_OP(name, ...) register_unary<&name##_grad>(#name);
 #include "vt/unary_ops.def"
 #undef VT_UNARY_OP

@@ -322,6 +322,9 @@ nb::class_<Tensor> bind_tensor(nb::module_& m) {
   VT_BIND_BINARY(le, "other")
   VT_BIND_BINARY(gt, "other")
   VT_BIND_BINARY(ge, "other")
+#define VT_BINARY_OP(name, ...) VT_BIND_BINARY(name, "other")
+#include "vt/binary_ops.def"
+#undef VT_BINARY_OP
 #undef VT_BIND_BINARY
   // torch.pow also takes a number as the base.
   m.def("pow", [](nb::handle a, nb::handle b, nb::handle out) -> nb::object {
@@ -442,6 +445,14 @@ nb::class_<Tensor> bind_tensor(nb::module_& m) {
   VT_OPERATOR("__le__", le(self, other))
   VT_OPERATOR("__gt__", gt(self, other))
   VT_OPERATOR("__ge__", ge(self, other))
+  VT_OPERATOR("__mod__", remainder(self, other))
+  VT_OPERATOR("__rmod__", remainder(other, self))
+  VT_OPERATOR("__and__", bitwise_and(self, other))
+  VT_OPERATOR("__rand__", bitwise_and(other, self))
+  VT_OPERATOR("__or__", bitwise_or(self, other))
+  VT_OPERATOR("__ror__", bitwise_or(other, self))
+  VT_OPERATOR("__xor__", bitwise_xor(self, other))
+  VT_OPERATOR("__rxor__", bitwise_xor(other, self))
 #undef VT_OPERATOR
 #define VT_INPLACE_OPERATOR(pyname, expr)                                     \
   cls.def(pyname, [](nb::handle self_obj, nb::handle rhs) -> nb::object {     \
@@ -458,6 +469,10 @@ nb::class_<Tensor> bind_tensor(nb::module_& m) {
   VT_INPLACE_OPERATOR("__itruediv__", div_(self, other))
   VT_INPLACE_OPERATOR("__ifloordiv__", div_(self, other, "floor"))
   VT_INPLACE_OPERATOR("__ipow__", pow_(self, other))
+  VT_INPLACE_OPERATOR("__imod__", remainder_(self, other))
+  VT_INPLACE_OPERATOR("__iand__", bitwise_and_(self, other))
+  VT_INPLACE_OPERATOR("__ior__", bitwise_or_(self, other))
+  VT_INPLACE_OPERATOR("__ixor__", bitwise_xor_(self, other))
 #undef VT_INPLACE_OPERATOR
   cls.def("__matmul__", [](const Tensor& a, nb::handle b) -> nb::object {
     if (!nb::isinstance<Tensor>(b)) return nb::borrow(Py_NotImplemented);
