@@ -83,11 +83,27 @@ VT_DECLARE_UNARY(relu)
 #define VT_UNARY_OP(name, ...) VT_DECLARE_UNARY(name)
 #include "vt/unary_ops.def"
 #undef VT_UNARY_OP
+VT_DECLARE_UNARY(logical_not)
+VT_DECLARE_UNARY(bitwise_not)
 #undef VT_DECLARE_UNARY
 // square(x) = x ** 2, with pow's dtype rules (bool squares to int64, as in torch).
 Tensor square(const Tensor& self);
 
 Tensor where(const Tensor& condition, const Tensor& self, const Tensor& other);
+Tensor isnan(const Tensor& self);
+Tensor isinf(const Tensor& self);
+Tensor isfinite(const Tensor& self);
+Tensor round(const Tensor& self, int64_t decimals);
+Tensor nan_to_num(const Tensor& self, std::optional<double> nan, std::optional<double> posinf,
+                  std::optional<double> neginf);
+
+// ---- activations with parameters (src/ops/activation.cpp)
+Tensor gelu(const Tensor& self, std::string_view approximate = "none");
+Tensor softplus(const Tensor& self, const Scalar& beta = 1, const Scalar& threshold = 20);
+Tensor elu(const Tensor& self, const Scalar& alpha = 1, const Scalar& scale = 1, const Scalar& input_scale = 1);
+Tensor leaky_relu(const Tensor& self, const Scalar& negative_slope = 0.01);
+Tensor hardtanh(const Tensor& self, const Scalar& min_val = -1, const Scalar& max_val = 1);
+Tensor logit(const Tensor& self, std::optional<double> eps = std::nullopt);
 Tensor clamp(const Tensor& self, std::optional<Scalar> min, std::optional<Scalar> max);
 const Tensor& clamp_(const Tensor& self, std::optional<Scalar> min, std::optional<Scalar> max);
 const Tensor& clamp_out(const Tensor& out, const Tensor& self, std::optional<Scalar> min, std::optional<Scalar> max);

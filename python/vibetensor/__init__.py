@@ -6,7 +6,7 @@ Everything here is bound directly from C++ (`vibetensor._C`); this file only gat
 from vibetensor import _C
 from vibetensor._C import *  # noqa: F401,F403  (Tensor, dtypes, device, ops)
 from vibetensor._C import Tensor, dtype, device
-from vibetensor import return_types, ops, cuda, autograd
+from vibetensor import return_types, ops, cuda, autograd, nn
 from vibetensor.autograd import enable_grad, inference_mode, is_grad_enabled, no_grad, set_grad_enabled
 from vibetensor._tensor_str import set_printoptions, tensor_repr as _tensor_repr
 

@@ -158,6 +158,42 @@ nb::object max_min(const Tensor& self, nb::handle dim, bool keepdim) {
 
 }  // namespace
 
+// torch.nn.functional's activations: bound directly, `inplace=True` writes into the input.
+void bind_nn_functional(nb::module_& nn) {
+  auto maybe_inplace = [](nb::handle input, const Tensor& result, bool inplace) -> nb::object {
+    if (!inplace) return nb::cast(result);
+    copy_(*nb::inst_ptr<Tensor>(input), result);
+    return nb::borrow(input);
+  };
+  nn.def("relu", [](nb::handle input, bool inplace) -> nb::object {
+    const Tensor& x = tensor_arg(input, "relu", "input");
+    if (!inplace) return nb::cast(relu(x));
+    relu_(x);
+    return nb::borrow(input);
+  }, nb::arg("input"), nb::arg("inplace") = false);
+  nn.def("gelu", [](const Tensor& x, std::string approximate) { return gelu(x, approximate); }, nb::arg("input"),
+         nb::kw_only(), nb::arg("approximate") = "none");
+  nn.def("softplus", [](const Tensor& x, Scalar beta, Scalar threshold) { return softplus(x, beta, threshold); },
+         nb::arg("input"), nb::arg("beta") = 1, nb::arg("threshold") = 20);
+  nn.def("elu", [maybe_inplace](nb::handle input, Scalar alpha, bool inplace) {
+    return maybe_inplace(input, elu(tensor_arg(input, "elu", "input"), alpha), inplace);
+  }, nb::arg("input"), nb::arg("alpha") = 1.0, nb::arg("inplace") = false);
+  nn.def("leaky_relu", [maybe_inplace](nb::handle input, Scalar slope, bool inplace) {
+    return maybe_inplace(input, leaky_relu(tensor_arg(input, "leaky_relu", "input"), slope), inplace);
+  }, nb::arg("input"), nb::arg("negative_slope") = 0.01, nb::arg("inplace") = false);
+  nn.def("hardtanh", [maybe_inplace](nb::handle input, Scalar lo, Scalar hi, bool inplace) {
+    return maybe_inplace(input, hardtanh(tensor_arg(input, "hardtanh", "input"), lo, hi), inplace);
+  }, nb::arg("input"), nb::arg("min_val") = -1.0, nb::arg("max_val") = 1.0, nb::arg("inplace") = false);
+  nn.def("silu", [maybe_inplace](nb::handle input, bool inplace) {
+    return maybe_inplace(input, silu(tensor_arg(input, "silu", "input")), inplace);
+  }, nb::arg("input"), nb::arg("inplace") = false);
+  nn.def("mish", [maybe_inplace](nb::handle input, bool inplace) {
+    return maybe_inplace(input, mish(tensor_arg(input, "mish", "input")), inplace);
+  }, nb::arg("input"), nb::arg("inplace") = false);
+  nn.def("sigmoid", [](const Tensor& x) { return sigmoid(x); }, nb::arg("input"));
+  nn.def("tanh", [](const Tensor& x) { return tanh(x); }, nb::arg("input"));
+}
+
 nb::class_<Tensor> bind_tensor(nb::module_& m) {
   nb::class_<Tensor> cls(m, "Tensor");
 
@@ -385,10 +421,38 @@ nb::class_<Tensor> bind_tensor(nb::module_& m) {
   VT_BIND_UNARY(neg)
   VT_BIND_UNARY(abs)
   VT_BIND_UNARY(relu)
-#define VT_UNARY_OP(name, ...) VT_BIND_UNARY(name)
+  VT_BIND_UNARY(logical_not)
+  VT_BIND_UNARY(bitwise_not)
+#define VT_UNARY_OP(name, ...) \
+  if (std::string_view(#name) != "round") { VT_BIND_UNARY(name) }
 #include "vt/unary_ops.def"
 #undef VT_UNARY_OP
 #undef VT_BIND_UNARY
+  // round takes `decimals` as well.
+  bind_both(cls, m, "round", [](const Tensor& a, int64_t decimals, nb::handle out) -> nb::object {
+    if (decimals != 0) {
+      VT_CHECK(out.is_none(), "round(): out= with decimals is not supported");
+      return nb::cast(round(a, decimals));
+    }
+    if (out.is_none()) return nb::cast(round(a));
+    round_out(tensor_arg(out, "round", "out"), a);
+    return nb::borrow(out);
+  }, nb::kw_only(), nb::arg("decimals") = 0, nb::arg("out").none() = nb::none());
+  cls.def("round_", [](nb::handle self, int64_t decimals) {
+    const Tensor& t = *nb::inst_ptr<Tensor>(self);
+    if (decimals == 0) round_(t);
+    else copy_(t, round(t, decimals));
+    return nb::borrow(self);
+  }, nb::kw_only(), nb::arg("decimals") = 0);
+  bind_both(cls, m, "isnan", [](const Tensor& a) { return isnan(a); });
+  bind_both(cls, m, "isinf", [](const Tensor& a) { return isinf(a); });
+  bind_both(cls, m, "isfinite", [](const Tensor& a) { return isfinite(a); });
+  bind_both(cls, m, "nan_to_num", [](const Tensor& a, std::optional<double> nan, std::optional<double> posinf,
+                                     std::optional<double> neginf) { return nan_to_num(a, nan, posinf, neginf); },
+            nb::arg("nan").none() = nb::none(), nb::arg("posinf").none() = nb::none(), nb::arg("neginf").none() = nb::none());
+  bind_both(cls, m, "logit", [](const Tensor& a, std::optional<double> eps) { return logit(a, eps); },
+            nb::arg("eps").none() = nb::none());
+  cls.def("__invert__", [](const Tensor& a) { return bitwise_not(a); });
   bind_both(cls, m, "square", [](const Tensor& a) { return square(a); });
   cls.def("square_", [](nb::handle self) {
     const Tensor& t = *nb::inst_ptr<Tensor>(self);
@@ -503,6 +567,8 @@ nb::class_<Tensor> bind_tensor(nb::module_& m) {
   bind_both(cls, m, "mm", [](const Tensor& a, const Tensor& b) { return mm(a, b); }, nb::arg("mat2"));
   bind_both(cls, m, "bmm", [](const Tensor& a, const Tensor& b) { return bmm(a, b); }, nb::arg("mat2"));
   bind_both(cls, m, "matmul", [](const Tensor& a, const Tensor& b) { return matmul(a, b); }, nb::arg("other"));
+  nb::module_ nn = m.def_submodule("_nn", "torch.nn.functional's activations, bound from C++");
+  bind_nn_functional(nn);
   return cls;
 }
 

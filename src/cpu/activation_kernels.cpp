@@ -1,0 +1,191 @@
+// CPU kernels of the predicates (isnan, ...), logical_not, bitwise_not and the activations
+// with parameters (gelu, softplus, elu, leaky_relu, hardtanh, logit, nan_to_num, round).
+#include <cmath>
+#include <limits>
+
+#include "src/cpu/loops.h"
+#include "src/ops/pointwise_rules.h"
+#include "vt/dispatch.h"
+#include "vt/ops.h"
+
+namespace vt::cpu {
+namespace {
+
+// A unary op writing bool (isnan, logical_not).
+template <class Pred>
+Tensor predicate(const Tensor& out, const Tensor& a, bool inplace, std::string_view name, Pred pred) {
+  TensorIterator iter(pointwise::compare_config(name), out, {&a}, inplace);
+  dispatch_all_types(iter.common_dtype(), name, [&](auto tag) {
+    using T = decltype(tag);
+    using C = compute_t<T>;
+    cpu_kernel(iter, [pred](T x) -> bool { return pred(static_cast<C>(x)); });
+  });
+  return iter.output();
+}
+
+Tensor isnan_cpu(const Tensor& a) { return predicate(Tensor(), a, false, "isnan", [](auto x) { return x != x; }); }
+Tensor isinf_cpu(const Tensor& a) {
+  return predicate(Tensor(), a, false, "isinf", [](auto x) {
+    if constexpr (std::is_floating_point_v<decltype(x)>) return std::isinf(x);
+    else return false;
+  });
+}
+Tensor isfinite_cpu(const Tensor& a) {
+  return predicate(Tensor(), a, false, "isfinite", [](auto x) {
+    if constexpr (std::is_floating_point_v<decltype(x)>) return std::isfinite(x);
+    else return true;
+  });
+}
+Tensor logical_not_fn(const Tensor& out, const Tensor& a, bool inplace) {
+  return predicate(out, a, inplace, "logical_not", [](auto x) { return x == decltype(x)(0); });
+}
+
+Tensor bitwise_not_fn(const Tensor& out, const Tensor& a, bool inplace) {
+  TensorIterator iter(pointwise::binary_config("bitwise_not"), out, {&a}, inplace);
+  dispatch_all_types(iter.common_dtype(), "bitwise_not", [&](auto tag) {
+    using T = decltype(tag);
+    if constexpr (std::is_same_v<T, bool>) {
+      cpu_kernel(iter, [](bool x) -> bool { return !x; });
+    } else if constexpr (std::is_integral_v<T>) {
+      cpu_kernel(iter, [](T x) -> T { return static_cast<T>(~x); });
+    } else {
+      fail(ErrorKind::NotImplemented, "\"bitwise_not_cpu\" not implemented for '", dtype_short_name(TypeToScalar<T>::value), "'");
+    }
+  });
+  return iter.output();
+}
+
+// A unary op with parameters: `make(tag)` returns the scalar function for dtype tag.
+template <class Dispatch, class Make>
+Tensor parameterized(const Tensor& a, const TensorIteratorConfig& config, Dispatch dispatch, Make make) {
+  TensorIterator iter(config, Tensor(), {&a});
+  dispatch(iter.common_dtype(), config.op_name, [&](auto tag) { cpu_kernel(iter, make(tag)); });
+  return iter.output();
+}
+auto floating = [](ScalarType t, std::string_view n, auto&& f) { return dispatch_floating_types(t, n, f); };
+auto numeric = [](ScalarType t, std::string_view n, auto&& f) { return dispatch_numeric_types(t, n, f); };
+auto any_type = [](ScalarType t, std::string_view n, auto&& f) { return dispatch_all_types(t, n, f); };
+
+template <class F>
+auto on_compute_type(auto tag, F f) {
+  using T = decltype(tag);
+  using C = compute_t<T>;
+  return [f](T value) -> T { return static_cast<T>(f(static_cast<C>(value))); };
+}
+
+Tensor gelu_cpu(const Tensor& a, std::string_view approximate) {
+  VT_CHECK(approximate == "none" || approximate == "tanh", "approximate argument must be either none or tanh.");
+  bool tanh_form = approximate == "tanh";
+  return parameterized(a, pointwise::binary_config("gelu"), floating, [tanh_form](auto tag) {
+    return on_compute_type(tag, [tanh_form](auto x) {
+      using C = decltype(x);
+      if (tanh_form) {
+        C inner = C(0.7978845608028654) * (x + C(0.044715) * x * x * x);
+        return C(0.5) * x * (C(1) + std::tanh(inner));
+      }
+      return C(0.5) * x * (C(1) + std::erf(x * C(0.7071067811865476)));
+    });
+  });
+}
+
+Tensor softplus_cpu(const Tensor& a, const Scalar& beta, const Scalar& threshold) {
+  return parameterized(a, pointwise::binary_config("softplus"), floating, [&](auto tag) {
+    using C = compute_t<decltype(tag)>;
+    C b = beta.to<C>(), limit = threshold.to<C>();
+    // Above the threshold softplus is the identity (and exp would overflow).
+    return on_compute_type(tag, [b, limit](C x) { return x * b > limit ? x : std::log1p(std::exp(x * b)) / b; });
+  });
+}
+
+Tensor elu_cpu(const Tensor& a, const Scalar& alpha, const Scalar& scale, const Scalar& input_scale) {
+  return parameterized(a, pointwise::binary_config("elu"), floating, [&](auto tag) {
+    using C = compute_t<decltype(tag)>;
+    C al = alpha.to<C>(), sc = scale.to<C>(), in = input_scale.to<C>();
+    return on_compute_type(tag, [al, sc, in](C x) { return x > 0 ? sc * x : sc * al * std::expm1(x * in); });
+  });
+}
+
+Tensor leaky_relu_cpu(const Tensor& a, const Scalar& negative_slope) {
+  return parameterized(a, pointwise::binary_config("leaky_relu"), floating, [&](auto tag) {
+    using C = compute_t<decltype(tag)>;
+    C slope = negative_slope.to<C>();
+    return on_compute_type(tag, [slope](C x) { return x > 0 ? x : x * slope; });
+  });
+}
+
+Tensor hardtanh_cpu(const Tensor& a, const Scalar& min_val, const Scalar& max_val) {
+  VT_CHECK(a.dtype() != ScalarType::Bool, "Bool inputs not supported for hardtanh");
+  return parameterized(a, pointwise::binary_config("hardtanh"), numeric, [&](auto tag) {
+    using C = compute_t<decltype(tag)>;
+    C lo = min_val.to<C>(), hi = max_val.to<C>();
+    return on_compute_type(tag, [lo, hi](C x) { return x != x ? x : (x < lo ? lo : (x > hi ? hi : x)); });
+  });
+}
+
+Tensor logit_cpu(const Tensor& a, std::optional<double> eps) {
+  return parameterized(a, pointwise::float_unary_config("logit"), floating, [&](auto tag) {
+    using C = compute_t<decltype(tag)>;
+    bool clamp = eps.has_value();
+    C lo = clamp ? static_cast<C>(*eps) : C(0), hi = C(1) - lo;
+    return on_compute_type(tag, [clamp, lo, hi](C x) {
+      C z = clamp ? (x < lo ? lo : (x > hi ? hi : x)) : x;
+      return std::log(z / (C(1) - z));
+    });
+  });
+}
+
+Tensor nan_to_num_cpu(const Tensor& a, std::optional<double> nan, std::optional<double> posinf, std::optional<double> neginf) {
+  return parameterized(a, pointwise::binary_config("nan_to_num"), any_type, [&](auto tag) {
+    using T = decltype(tag);
+    using C = compute_t<T>;
+    if constexpr (!std::is_floating_point_v<C>) {
+      return [](T x) -> T { return x; };
+    } else {
+      // Defaults: the largest and smallest finite values of the tensor's dtype.
+      C big = std::is_same_v<T, Half> ? C(65504) : std::is_same_v<T, BFloat16> ? C(3.3895313892515355e38f)
+                                                                                : std::numeric_limits<C>::max();
+      C replace_nan = static_cast<C>(nan.value_or(0.0));
+      C replace_pos = posinf ? static_cast<C>(*posinf) : big;
+      C replace_neg = neginf ? static_cast<C>(*neginf) : -big;
+      return on_compute_type(tag, [=](C x) { return x != x ? replace_nan : (x == std::numeric_limits<C>::infinity() ? replace_pos : (x == -std::numeric_limits<C>::infinity() ? replace_neg : x)); });
+    }
+  });
+}
+
+Tensor round_decimals_cpu(const Tensor& a, int64_t decimals) {
+  return parameterized(a, pointwise::binary_config("round"), numeric, [&](auto tag) {
+    using T = decltype(tag);
+    using C = compute_t<T>;
+    if constexpr (std::is_integral_v<C>) {
+      VT_CHECK(decimals == 0, "round_cpu not implemented for integer tensors with decimals != 0");
+      return [](T x) -> T { return x; };
+    } else {
+      // torch scales by 10^decimals, rounds half to even, and scales back (in the compute type).
+      bool negative = decimals < 0;
+      C ten_pow = static_cast<C>(std::pow(10.0, static_cast<double>(negative ? -decimals : decimals)));
+      return on_compute_type(tag, [ten_pow, negative](C x) {
+        return negative ? std::nearbyint(x / ten_pow) * ten_pow : std::nearbyint(x * ten_pow) / ten_pow;
+      });
+    }
+  });
+}
+
+}  // namespace
+
+VT_REGISTRATION(activation_cpu) {
+  register_kernel("isnan", DispatchKey::CPU, &isnan_cpu);
+  register_kernel("isinf", DispatchKey::CPU, &isinf_cpu);
+  register_kernel("isfinite", DispatchKey::CPU, &isfinite_cpu);
+  pointwise::register_unary_kernels<logical_not_fn>("logical_not", DispatchKey::CPU);
+  pointwise::register_unary_kernels<bitwise_not_fn>("bitwise_not", DispatchKey::CPU);
+  register_kernel("gelu", DispatchKey::CPU, &gelu_cpu);
+  register_kernel("softplus", DispatchKey::CPU, &softplus_cpu);
+  register_kernel("elu", DispatchKey::CPU, &elu_cpu);
+  register_kernel("leaky_relu", DispatchKey::CPU, &leaky_relu_cpu);
+  register_kernel("hardtanh", DispatchKey::CPU, &hardtanh_cpu);
+  register_kernel("logit", DispatchKey::CPU, &logit_cpu);
+  register_kernel("nan_to_num", DispatchKey::CPU, &nan_to_num_cpu);
+  register_kernel("round.decimals", DispatchKey::CPU, &round_decimals_cpu);
+}
+
+}  // namespace vt::cpu
