@@ -2,6 +2,7 @@
 // dtype rules live in src/ops/<family>.cpp; kernels in src/cpu (and src/cuda).
 #pragma once
 #include <optional>
+#include <span>
 #include <string_view>
 #include <tuple>
 #include <vector>
@@ -51,6 +52,14 @@ Tensor slice(const Tensor& self, int64_t dim, std::optional<int64_t> start, std:
 Tensor as_strided(const Tensor& self, IntArrayRef size, IntArrayRef stride, std::optional<int64_t> storage_offset);
 Tensor diagonal(const Tensor& self, int64_t offset = 0, int64_t dim1 = 0, int64_t dim2 = 1);
 Tensor unfold(const Tensor& self, int64_t dimension, int64_t size, int64_t step);
+
+// ---- joining and splitting (src/ops/join.cpp)
+Tensor cat(std::span<const Tensor> tensors, int64_t dim = 0);
+Tensor stack(std::span<const Tensor> tensors, int64_t dim = 0);
+std::vector<Tensor> split(const Tensor& self, int64_t split_size, int64_t dim = 0);
+std::vector<Tensor> split_with_sizes(const Tensor& self, IntArrayRef sizes, int64_t dim = 0);
+std::vector<Tensor> chunk(const Tensor& self, int64_t chunks, int64_t dim = 0);
+std::vector<Tensor> unbind(const Tensor& self, int64_t dim = 0);
 
 // ---- pointwise (src/ops/pointwise.cpp). `_` forms write into self; `_out` forms into out.
 #define VT_DECLARE_BINARY(name, ...)                                                          \

@@ -567,6 +567,36 @@ nb::class_<Tensor> bind_tensor(nb::module_& m) {
   bind_both(cls, m, "mm", [](const Tensor& a, const Tensor& b) { return mm(a, b); }, nb::arg("mat2"));
   bind_both(cls, m, "bmm", [](const Tensor& a, const Tensor& b) { return bmm(a, b); }, nb::arg("mat2"));
   bind_both(cls, m, "matmul", [](const Tensor& a, const Tensor& b) { return matmul(a, b); }, nb::arg("other"));
+  // ---- joining and splitting
+  auto tensor_list = [](nb::handle seq, const char* op) {
+    std::vector<Tensor> tensors;
+    VT_CHECK_TYPE(PyList_Check(seq.ptr()) || PyTuple_Check(seq.ptr()), op,
+                  "(): argument 'tensors' must be tuple of Tensors, not ", nb::type_name(seq.type()).c_str());
+    for (nb::handle item : nb::borrow<nb::sequence>(seq)) tensors.push_back(tensor_arg(item, op, "tensors"));
+    return tensors;
+  };
+  m.def("cat", [tensor_list](nb::handle tensors, int64_t dim) { return cat(tensor_list(tensors, "cat"), dim); },
+        nb::arg("tensors"), nb::arg("dim") = 0);
+  m.attr("concat") = m.attr("cat");
+  m.attr("concatenate") = m.attr("cat");
+  m.def("stack", [tensor_list](nb::handle tensors, int64_t dim) { return stack(tensor_list(tensors, "stack"), dim); },
+        nb::arg("tensors"), nb::arg("dim") = 0);
+  auto as_tuple = [](const std::vector<Tensor>& parts) {
+    nb::list out;
+    for (const Tensor& t : parts) out.append(nb::cast(t));
+    return nb::tuple(out);
+  };
+  bind_both(cls, m, "split", [as_tuple](const Tensor& t, nb::handle split, int64_t dim) {
+    if (PyList_Check(split.ptr()) || PyTuple_Check(split.ptr())) {
+      return as_tuple(split_with_sizes(t, nb::cast<std::vector<int64_t>>(split), dim));
+    }
+    return as_tuple(vt::split(t, nb::cast<int64_t>(split), dim));
+  }, nb::arg("split_size_or_sections"), nb::arg("dim") = 0);
+  bind_both(cls, m, "chunk", [as_tuple](const Tensor& t, int64_t chunks, int64_t dim) { return as_tuple(chunk(t, chunks, dim)); },
+            nb::arg("chunks"), nb::arg("dim") = 0);
+  bind_both(cls, m, "unbind", [as_tuple](const Tensor& t, int64_t dim) { return as_tuple(unbind(t, dim)); },
+            nb::arg("dim") = 0);
+
   nb::module_ nn = m.def_submodule("_nn", "torch.nn.functional's activations, bound from C++");
   bind_nn_functional(nn);
   return cls;
