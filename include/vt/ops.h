@@ -129,6 +129,12 @@ std::tuple<Tensor, Tensor> min_dim(const Tensor& self, int64_t dim, bool keepdim
 Tensor argmax(const Tensor& self, std::optional<int64_t> dim = std::nullopt, bool keepdim = false);
 Tensor argmin(const Tensor& self, std::optional<int64_t> dim = std::nullopt, bool keepdim = false);
 
+Tensor amax(const Tensor& self, OptionalDims dims = std::nullopt, bool keepdim = false);
+Tensor amin(const Tensor& self, OptionalDims dims = std::nullopt, bool keepdim = false);
+Tensor logsumexp(const Tensor& self, OptionalDims dims, bool keepdim = false);
+Tensor softmax(const Tensor& self, int64_t dim, std::optional<ScalarType> dtype = std::nullopt);
+Tensor log_softmax(const Tensor& self, int64_t dim, std::optional<ScalarType> dtype = std::nullopt);
+
 // ---- linear algebra (src/ops/linalg.cpp)
 Tensor mm(const Tensor& self, const Tensor& mat2);
 Tensor bmm(const Tensor& self, const Tensor& mat2);

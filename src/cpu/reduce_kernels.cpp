@@ -209,9 +209,26 @@ Tensor arg_extreme(const Tensor& self, std::optional<int64_t> dim, bool keepdim)
   return make_alias(index, ones, contiguous_strides(ones), 0);
 }
 
+// amax/amin: the extreme value over several dims (no indices).
+template <bool IsMax>
+Tensor extreme_over_dims(const Tensor& self, OptionalDims dims, bool keepdim) {
+  const char* name = IsMax ? "amax" : "amin";
+  ReductionShape shape = reduce::reduction_shape(self, dims, keepdim, name);
+  for (int64_t d = 0; d < self.dim(); ++d) {
+    VT_CHECK_INDEX(!shape.reduced[d] || self.sizes()[d] > 0, name, "(): Expected reduction dim ", d,
+                   " to have non-zero size.");
+  }
+  VT_CHECK(self.dim() > 0 || self.numel() > 0, name, "(): Expected reduction dim to be specified for input.numel() == 0.");
+  Tensor values = empty_tensor(shape.kept_shape, self.dtype(), self.device());
+  if (shape.outer > 0) extreme_rows<IsMax>(self, shape, values, Tensor(), name);
+  return keepdim ? values : make_alias(values, shape.result_shape, contiguous_strides(shape.result_shape), 0);
+}
+
 }  // namespace
 
 VT_REGISTRATION(reduce_cpu) {
+  register_kernel("amax", DispatchKey::CPU, &extreme_over_dims<true>);
+  register_kernel("amin", DispatchKey::CPU, &extreme_over_dims<false>);
   register_kernel("sum.dim_IntList", DispatchKey::CPU, &sum_cpu);
   register_kernel("mean.dim", DispatchKey::CPU, &mean_cpu);
   register_kernel("max", DispatchKey::CPU, &extreme_all<true>);

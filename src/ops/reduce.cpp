@@ -1,5 +1,6 @@
 // Reductions: schemas, API entry points and the shape/dtype rules.
 #include "src/ops/reduce_rules.h"
+#include "vt/autograd/meta.h"
 #include "vt/dispatch.h"
 
 namespace vt {
@@ -54,6 +55,54 @@ ScalarType mean_result_dtype(const Tensor& self, std::optional<ScalarType> dtype
 
 }  // namespace reduce
 
+namespace {
+
+Tensor autograd_free_amax(const Tensor& self, const OptionalDims& dims) {
+  autograd::BelowAutogradGuard no_history;
+  return amax(self, dims, true);
+}
+
+// The max over `dims` without history: softmax and logsumexp subtract it for stability only
+// (the result does not depend on it), and an infinite max is replaced by 0 so inf - inf
+// does not produce NaN.
+Tensor stabilizer(const Tensor& self, const OptionalDims& dims) {
+  Tensor m = autograd_free_amax(self, dims);
+  return where(isinf(m), scalar_to_tensor(0.0), m);
+}
+
+Tensor logsumexp_composite(const Tensor& self, OptionalDims dims, bool keepdim) {
+  Tensor x = is_floating_point(self.dtype()) ? self : to(self, default_dtype());
+  if (x.numel() == 0) return log(sum(exp(x), dims, keepdim));
+  Tensor m = stabilizer(x, dims);
+  Tensor result = add(log(sum(exp(sub(x, m)), dims, true)), m);
+  return keepdim ? result : squeeze(result, dims && !dims->empty() ? dims : OptionalDims(std::nullopt));
+}
+
+Tensor softmax_input(const Tensor& self, std::optional<ScalarType> dtype, const char* op) {
+  Tensor x = dtype ? to(self, *dtype) : self;
+  VT_CHECK_KIND(is_floating_point(x.dtype()), ErrorKind::NotImplemented, "\"", op, "\" not implemented for '",
+                dtype_short_name(x.dtype()), "'");
+  return x;
+}
+
+Tensor softmax_composite(const Tensor& self, int64_t dim, std::optional<ScalarType> dtype) {
+  Tensor x = softmax_input(self, dtype, "softmax");
+  if (x.dim() == 0) return div(exp(sub(x, x)), exp(sub(x, x)));  // softmax of one element is 1 (NaN stays NaN)
+  std::vector<int64_t> dims{dim};
+  Tensor e = exp(sub(x, autograd_free_amax(x, dims)));  // an infinite max gives NaN, as in torch
+  return div(e, sum(e, dims, true));
+}
+
+Tensor log_softmax_composite(const Tensor& self, int64_t dim, std::optional<ScalarType> dtype) {
+  Tensor x = softmax_input(self, dtype, "log_softmax");
+  if (x.dim() == 0) return sub(x, x);
+  std::vector<int64_t> dims{dim};
+  Tensor shifted = sub(x, autograd_free_amax(x, dims));
+  return sub(shifted, log(sum(exp(shifted), dims, true)));
+}
+
+}  // namespace
+
 VT_REGISTRATION(reduce_ops) {
   Registry& r = Registry::instance();
   r.define("sum.dim_IntList(Tensor self, int[1]? dim=None, bool keepdim=False, *, ScalarType? dtype=None) -> Tensor");
@@ -64,6 +113,14 @@ VT_REGISTRATION(reduce_ops) {
   r.define("min.dim(Tensor self, int dim, bool keepdim=False) -> (Tensor values, Tensor indices)");
   r.define("argmax(Tensor self, int? dim=None, bool keepdim=False) -> Tensor");
   r.define("argmin(Tensor self, int? dim=None, bool keepdim=False) -> Tensor");
+  r.define("amax(Tensor self, int[1] dim=[], bool keepdim=False) -> Tensor");
+  r.define("amin(Tensor self, int[1] dim=[], bool keepdim=False) -> Tensor");
+  r.define("logsumexp(Tensor self, int[1] dim, bool keepdim=False) -> Tensor");
+  r.define("softmax.int(Tensor self, int dim, ScalarType? dtype=None) -> Tensor");
+  r.define("log_softmax.int(Tensor self, int dim, ScalarType? dtype=None) -> Tensor");
+  register_composite("logsumexp", &logsumexp_composite);
+  register_composite("softmax.int", &softmax_composite);
+  register_composite("log_softmax.int", &log_softmax_composite);
 }
 
 using SumSignature = Tensor(const Tensor&, OptionalDims, bool, std::optional<ScalarType>);
@@ -98,6 +155,27 @@ Tensor argmax(const Tensor& self, std::optional<int64_t> dim, bool keepdim) {
 Tensor argmin(const Tensor& self, std::optional<int64_t> dim, bool keepdim) {
   static const TypedOp<Tensor(const Tensor&, std::optional<int64_t>, bool)> op("argmin");
   return op(self, dim, keepdim);
+}
+
+Tensor amax(const Tensor& self, OptionalDims dims, bool keepdim) {
+  static const TypedOp<Tensor(const Tensor&, OptionalDims, bool)> op("amax");
+  return op(self, std::move(dims), keepdim);
+}
+Tensor amin(const Tensor& self, OptionalDims dims, bool keepdim) {
+  static const TypedOp<Tensor(const Tensor&, OptionalDims, bool)> op("amin");
+  return op(self, std::move(dims), keepdim);
+}
+Tensor logsumexp(const Tensor& self, OptionalDims dims, bool keepdim) {
+  static const TypedOp<Tensor(const Tensor&, OptionalDims, bool)> op("logsumexp");
+  return op(self, std::move(dims), keepdim);
+}
+Tensor softmax(const Tensor& self, int64_t dim, std::optional<ScalarType> dtype) {
+  static const TypedOp<Tensor(const Tensor&, int64_t, std::optional<ScalarType>)> op("softmax.int");
+  return op(self, dim, dtype);
+}
+Tensor log_softmax(const Tensor& self, int64_t dim, std::optional<ScalarType> dtype) {
+  static const TypedOp<Tensor(const Tensor&, int64_t, std::optional<ScalarType>)> op("log_softmax.int");
+  return op(self, dim, dtype);
 }
 
 }  // namespace vt

@@ -91,9 +91,41 @@ std::tuple<Tensor, Tensor> extreme_dim_grad(const Tensor& self, int64_t dim, boo
   return {values, indices};
 }
 
+// amax/amin: the gradient is shared evenly among the tied extremes of each slice.
+template <bool IsMax>
+Tensor amax_grad(const Tensor& self, OptionalDims dims, bool keepdim) {
+  Tensor out = below_autograd([&] { return IsMax ? amax(self, dims, keepdim) : amin(self, dims, keepdim); });
+  auto shape = reduce::reduction_shape(self, dims, keepdim, IsMax ? "amax" : "amin");
+  auto distribute = [shape, sizes = DimVector(self.sizes())](const Tensor& g, const Tensor& x, const Tensor& result) {
+    Tensor kept = reshape(result, shape.kept_shape);
+    Tensor mask = eq(x, kept);
+    std::vector<int64_t> reduced;
+    for (size_t d = 0; d < shape.reduced.size(); ++d) if (shape.reduced[d]) reduced.push_back(static_cast<int64_t>(d));
+    Tensor count = reduced.empty() ? to(mask, g.dtype()) : sum(mask, reduced, true);
+    return where(mask, expand(reshape(g, shape.kept_shape), sizes) / count, scalar_to_tensor(0.0));
+  };
+  forward_tangent(out, {&self}, [&] {
+    Tensor spread = distribute(ones(out.sizes(), out.dtype(), out.device()), self, out);
+    Tensor weighted = mul(spread, tangent_of(self));
+    std::vector<int64_t> reduced;
+    for (size_t d = 0; d < shape.reduced.size(); ++d) if (shape.reduced[d]) reduced.push_back(static_cast<int64_t>(d));
+    return reduced.empty() ? reshape(weighted, out.sizes()) : sum(weighted, reduced, keepdim);
+  });
+  if (!self.requires_grad()) return out;
+  auto node = make_node(IsMax ? "AmaxBackward0" : "AminBackward0", {&self}, [distribute](FunctionNode& n, const TensorList& g) {
+    return TensorList{distribute(g[0], n.saved(0), n.saved(1))};
+  });
+  node->save(self);
+  set_history(out, node);
+  node->save(out, true);
+  return out;
+}
+
 }  // namespace
 
 VT_REGISTRATION(reduce_autograd) {
+  register_autograd("amax", &amax_grad<true>);
+  register_autograd("amin", &amax_grad<false>);
   register_autograd("sum.dim_IntList", &sum_grad);
   register_autograd("mean.dim", &mean_grad);
   register_autograd("max", &extreme_all_grad<true>);

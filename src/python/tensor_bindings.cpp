@@ -191,6 +191,19 @@ void bind_nn_functional(nb::module_& nn) {
     return maybe_inplace(input, mish(tensor_arg(input, "mish", "input")), inplace);
   }, nb::arg("input"), nb::arg("inplace") = false);
   nn.def("sigmoid", [](const Tensor& x) { return sigmoid(x); }, nb::arg("input"));
+  // torch.nn.functional.softmax's `dim=None` picks a dim by the input's rank (and warns).
+  auto implicit_dim = [](const Tensor& x, std::optional<int64_t> dim) {
+    if (dim) return *dim;
+    PyErr_WarnEx(PyExc_UserWarning, "Implicit dimension choice for softmax has been deprecated. Change the call to "
+                 "include dim=X as an argument.", 1);
+    return static_cast<int64_t>(x.dim() == 0 || x.dim() == 1 || x.dim() == 3 ? 0 : 1);
+  };
+  nn.def("softmax", [implicit_dim](const Tensor& x, std::optional<int64_t> dim, int64_t, OptDType dtype) {
+    return softmax(x, implicit_dim(x, dim), unwrap(dtype));
+  }, nb::arg("input"), nb::arg("dim").none() = nb::none(), nb::arg("_stacklevel") = 3, nb::arg("dtype").none() = nb::none());
+  nn.def("log_softmax", [implicit_dim](const Tensor& x, std::optional<int64_t> dim, int64_t, OptDType dtype) {
+    return log_softmax(x, implicit_dim(x, dim), unwrap(dtype));
+  }, nb::arg("input"), nb::arg("dim").none() = nb::none(), nb::arg("_stacklevel") = 3, nb::arg("dtype").none() = nb::none());
   nn.def("tanh", [](const Tensor& x) { return tanh(x); }, nb::arg("input"));
 }
 
@@ -562,6 +575,21 @@ nb::class_<Tensor> bind_tensor(nb::module_& m) {
             nb::arg("dim") = nb::none(), nb::arg("keepdim") = false);
   bind_both(cls, m, "argmin", [](const Tensor& t, std::optional<int64_t> dim, bool keepdim) { return argmin(t, dim, keepdim); },
             nb::arg("dim") = nb::none(), nb::arg("keepdim") = false);
+
+  bind_both(cls, m, "amax", [](const Tensor& t, nb::handle dim, bool keepdim) {
+    return amax(t, dims_from_python(dim, "amax"), keepdim);
+  }, nb::arg("dim").none() = nb::tuple(), nb::arg("keepdim") = false);
+  bind_both(cls, m, "amin", [](const Tensor& t, nb::handle dim, bool keepdim) {
+    return amin(t, dims_from_python(dim, "amin"), keepdim);
+  }, nb::arg("dim").none() = nb::tuple(), nb::arg("keepdim") = false);
+  bind_both(cls, m, "logsumexp", [](const Tensor& t, nb::handle dim, bool keepdim) {
+    return logsumexp(t, dims_from_python(dim, "logsumexp"), keepdim);
+  }, nb::arg("dim"), nb::arg("keepdim") = false);
+  bind_both(cls, m, "softmax", [](const Tensor& t, int64_t dim, OptDType dtype) { return softmax(t, dim, unwrap(dtype)); },
+            nb::arg("dim"), nb::arg("dtype").none() = nb::none());
+  bind_both(cls, m, "log_softmax", [](const Tensor& t, int64_t dim, OptDType dtype) {
+    return log_softmax(t, dim, unwrap(dtype));
+  }, nb::arg("dim"), nb::arg("dtype").none() = nb::none());
 
   // ---- linear algebra
   bind_both(cls, m, "mm", [](const Tensor& a, const Tensor& b) { return mm(a, b); }, nb::arg("mat2"));
