@@ -53,6 +53,32 @@ Tensor as_strided(const Tensor& self, IntArrayRef size, IntArrayRef stride, std:
 Tensor diagonal(const Tensor& self, int64_t offset = 0, int64_t dim1 = 0, int64_t dim2 = 1);
 Tensor unfold(const Tensor& self, int64_t dimension, int64_t size, int64_t step);
 
+// ---- indexing by index tensors (src/ops/index.cpp)
+Tensor gather(const Tensor& self, int64_t dim, const Tensor& index);
+Tensor scatter_add(const Tensor& self, int64_t dim, const Tensor& index, const Tensor& src);
+Tensor index_select(const Tensor& self, int64_t dim, const Tensor& index);
+Tensor index_add(const Tensor& self, int64_t dim, const Tensor& index, const Tensor& source, const Scalar& alpha = 1);
+Tensor masked_fill(const Tensor& self, const Tensor& mask, const Scalar& value);
+Tensor embedding(const Tensor& weight, const Tensor& indices);
+
+// ---- losses and normalizations (src/ops/loss.cpp); reduction: 0 none, 1 mean, 2 sum
+Tensor mse_loss(const Tensor& input, const Tensor& target, int64_t reduction = 1);
+Tensor l1_loss(const Tensor& input, const Tensor& target, int64_t reduction = 1);
+Tensor smooth_l1_loss(const Tensor& input, const Tensor& target, int64_t reduction = 1, double beta = 1.0);
+Tensor binary_cross_entropy(const Tensor& input, const Tensor& target, const std::optional<Tensor>& weight,
+                            int64_t reduction = 1);
+Tensor binary_cross_entropy_with_logits(const Tensor& input, const Tensor& target, const std::optional<Tensor>& weight,
+                                        const std::optional<Tensor>& pos_weight, int64_t reduction = 1);
+Tensor nll_loss(const Tensor& input, const Tensor& target, const std::optional<Tensor>& weight, int64_t reduction = 1,
+                int64_t ignore_index = -100);
+Tensor cross_entropy(const Tensor& input, const Tensor& target, const std::optional<Tensor>& weight,
+                     int64_t reduction = 1, int64_t ignore_index = -100, double label_smoothing = 0.0);
+Tensor var(const Tensor& self, OptionalDims dims, const Scalar& correction = 1, bool keepdim = false);
+Tensor layer_norm(const Tensor& input, IntArrayRef normalized_shape, const std::optional<Tensor>& weight,
+                  const std::optional<Tensor>& bias, double eps = 1e-5);
+Tensor rms_norm(const Tensor& input, IntArrayRef normalized_shape, const std::optional<Tensor>& weight,
+                std::optional<double> eps = std::nullopt);
+
 // ---- joining and splitting (src/ops/join.cpp)
 Tensor cat(std::span<const Tensor> tensors, int64_t dim = 0);
 Tensor stack(std::span<const Tensor> tensors, int64_t dim = 0);

@@ -191,6 +191,67 @@ void bind_nn_functional(nb::module_& nn) {
     return maybe_inplace(input, mish(tensor_arg(input, "mish", "input")), inplace);
   }, nb::arg("input"), nb::arg("inplace") = false);
   nn.def("sigmoid", [](const Tensor& x) { return sigmoid(x); }, nb::arg("input"));
+  // Losses: torch's reduction strings, and the deprecated size_average/reduce pair.
+  auto reduction_of = [](nb::handle size_average, nb::handle reduce, const std::string& reduction) -> int64_t {
+    if (!size_average.is_none() || !reduce.is_none()) {
+      bool average = size_average.is_none() || nb::cast<bool>(size_average);
+      bool reduced = reduce.is_none() || nb::cast<bool>(reduce);
+      return !reduced ? 0 : (average ? 1 : 2);
+    }
+    if (reduction == "none") return 0;
+    if (reduction == "mean") return 1;
+    if (reduction == "sum") return 2;
+    fail(ErrorKind::Value, reduction, " is not a valid value for reduction");
+  };
+  auto optional_tensor = [](nb::handle h) -> std::optional<Tensor> {
+    if (h.is_none()) return std::nullopt;
+    return tensor_arg(h, "loss", "weight");
+  };
+  nn.def("mse_loss", [reduction_of](const Tensor& x, const Tensor& y, nb::handle sa, nb::handle r, std::string red) {
+    return mse_loss(x, y, reduction_of(sa, r, red));
+  }, nb::arg("input"), nb::arg("target"), nb::arg("size_average").none() = nb::none(), nb::arg("reduce").none() = nb::none(),
+     nb::arg("reduction") = "mean");
+  nn.def("l1_loss", [reduction_of](const Tensor& x, const Tensor& y, nb::handle sa, nb::handle r, std::string red) {
+    return l1_loss(x, y, reduction_of(sa, r, red));
+  }, nb::arg("input"), nb::arg("target"), nb::arg("size_average").none() = nb::none(), nb::arg("reduce").none() = nb::none(),
+     nb::arg("reduction") = "mean");
+  nn.def("smooth_l1_loss", [reduction_of](const Tensor& x, const Tensor& y, nb::handle sa, nb::handle r, std::string red, double beta) {
+    return smooth_l1_loss(x, y, reduction_of(sa, r, red), beta);
+  }, nb::arg("input"), nb::arg("target"), nb::arg("size_average").none() = nb::none(), nb::arg("reduce").none() = nb::none(),
+     nb::arg("reduction") = "mean", nb::arg("beta") = 1.0);
+  nn.def("binary_cross_entropy", [reduction_of, optional_tensor](const Tensor& x, const Tensor& y, nb::handle w, nb::handle sa,
+                                                                 nb::handle r, std::string red) {
+    return binary_cross_entropy(x, y, optional_tensor(w), reduction_of(sa, r, red));
+  }, nb::arg("input"), nb::arg("target"), nb::arg("weight").none() = nb::none(), nb::arg("size_average").none() = nb::none(),
+     nb::arg("reduce").none() = nb::none(), nb::arg("reduction") = "mean");
+  nn.def("binary_cross_entropy_with_logits", [reduction_of, optional_tensor](const Tensor& x, const Tensor& y, nb::handle w,
+                                                                             nb::handle sa, nb::handle r, std::string red,
+                                                                             nb::handle pos_weight) {
+    return binary_cross_entropy_with_logits(x, y, optional_tensor(w), optional_tensor(pos_weight), reduction_of(sa, r, red));
+  }, nb::arg("input"), nb::arg("target"), nb::arg("weight").none() = nb::none(), nb::arg("size_average").none() = nb::none(),
+     nb::arg("reduce").none() = nb::none(), nb::arg("reduction") = "mean", nb::arg("pos_weight").none() = nb::none());
+  nn.def("nll_loss", [reduction_of, optional_tensor](const Tensor& x, const Tensor& y, nb::handle w, nb::handle sa,
+                                                     int64_t ignore_index, nb::handle r, std::string red) {
+    return nll_loss(x, y, optional_tensor(w), reduction_of(sa, r, red), ignore_index);
+  }, nb::arg("input"), nb::arg("target"), nb::arg("weight").none() = nb::none(), nb::arg("size_average").none() = nb::none(),
+     nb::arg("ignore_index") = -100, nb::arg("reduce").none() = nb::none(), nb::arg("reduction") = "mean");
+  nn.def("cross_entropy", [reduction_of, optional_tensor](const Tensor& x, const Tensor& y, nb::handle w, nb::handle sa,
+                                                          int64_t ignore_index, nb::handle r, std::string red, double smoothing) {
+    return cross_entropy(x, y, optional_tensor(w), reduction_of(sa, r, red), ignore_index, smoothing);
+  }, nb::arg("input"), nb::arg("target"), nb::arg("weight").none() = nb::none(), nb::arg("size_average").none() = nb::none(),
+     nb::arg("ignore_index") = -100, nb::arg("reduce").none() = nb::none(), nb::arg("reduction") = "mean",
+     nb::arg("label_smoothing") = 0.0);
+  nn.def("layer_norm", [optional_tensor](const Tensor& x, std::vector<int64_t> shape, nb::handle w, nb::handle b, double eps) {
+    return layer_norm(x, shape, optional_tensor(w), optional_tensor(b), eps);
+  }, nb::arg("input"), nb::arg("normalized_shape"), nb::arg("weight").none() = nb::none(), nb::arg("bias").none() = nb::none(),
+     nb::arg("eps") = 1e-5);
+  nn.def("rms_norm", [optional_tensor](const Tensor& x, std::vector<int64_t> shape, nb::handle w, std::optional<double> eps) {
+    return rms_norm(x, shape, optional_tensor(w), eps);
+  }, nb::arg("input"), nb::arg("normalized_shape"), nb::arg("weight").none() = nb::none(), nb::arg("eps").none() = nb::none());
+  nn.def("embedding", [](const Tensor& input, const Tensor& weight, nb::handle padding_idx) {
+    VT_CHECK_KIND(padding_idx.is_none(), ErrorKind::NotImplemented, "embedding(): padding_idx is not supported yet");
+    return embedding(weight, input);
+  }, nb::arg("input"), nb::arg("weight"), nb::arg("padding_idx").none() = nb::none());
   // torch.nn.functional.softmax's `dim=None` picks a dim by the input's rank (and warns).
   auto implicit_dim = [](const Tensor& x, std::optional<int64_t> dim) {
     if (dim) return *dim;
@@ -595,6 +656,60 @@ nb::class_<Tensor> bind_tensor(nb::module_& m) {
   bind_both(cls, m, "mm", [](const Tensor& a, const Tensor& b) { return mm(a, b); }, nb::arg("mat2"));
   bind_both(cls, m, "bmm", [](const Tensor& a, const Tensor& b) { return bmm(a, b); }, nb::arg("mat2"));
   bind_both(cls, m, "matmul", [](const Tensor& a, const Tensor& b) { return matmul(a, b); }, nb::arg("other"));
+  // ---- indexing by index tensors
+  bind_both(cls, m, "gather", [](const Tensor& t, int64_t dim, const Tensor& index, bool) { return gather(t, dim, index); },
+            nb::arg("dim"), nb::arg("index"), nb::kw_only(), nb::arg("sparse_grad") = false);
+  bind_both(cls, m, "scatter_add", [](const Tensor& t, int64_t dim, const Tensor& index, const Tensor& src) {
+    return scatter_add(t, dim, index, src);
+  }, nb::arg("dim"), nb::arg("index"), nb::arg("src"));
+  cls.def("scatter_add_", [](nb::handle self, int64_t dim, const Tensor& index, const Tensor& src) {
+    const Tensor& t = *nb::inst_ptr<Tensor>(self);
+    copy_(t, scatter_add(t, dim, index, src));
+    return nb::borrow(self);
+  }, nb::arg("dim"), nb::arg("index"), nb::arg("src"));
+  bind_both(cls, m, "index_select", [](const Tensor& t, int64_t dim, const Tensor& index) { return index_select(t, dim, index); },
+            nb::arg("dim"), nb::arg("index"));
+  bind_both(cls, m, "index_add", [](const Tensor& t, int64_t dim, const Tensor& index, const Tensor& source, Scalar alpha) {
+    return index_add(t, dim, index, source, alpha);
+  }, nb::arg("dim"), nb::arg("index"), nb::arg("source"), nb::kw_only(), nb::arg("alpha") = 1);
+  cls.def("index_add_", [](nb::handle self, int64_t dim, const Tensor& index, const Tensor& source, Scalar alpha) {
+    const Tensor& t = *nb::inst_ptr<Tensor>(self);
+    copy_(t, index_add(t, dim, index, source, alpha));
+    return nb::borrow(self);
+  }, nb::arg("dim"), nb::arg("index"), nb::arg("source"), nb::kw_only(), nb::arg("alpha") = 1);
+  bind_both(cls, m, "masked_fill", [](const Tensor& t, const Tensor& mask, nb::handle value) {
+    auto v = optional_scalar(value, "masked_fill", "value");
+    VT_CHECK_TYPE(v.has_value(), "masked_fill(): argument 'value' must be Number");
+    return masked_fill(t, mask, *v);
+  }, nb::arg("mask"), nb::arg("value"));
+  cls.def("masked_fill_", [](nb::handle self, const Tensor& mask, nb::handle value) {
+    const Tensor& t = *nb::inst_ptr<Tensor>(self);
+    auto v = optional_scalar(value, "masked_fill_", "value");
+    VT_CHECK_TYPE(v.has_value(), "masked_fill_(): argument 'value' must be Number");
+    copy_(t, masked_fill(t, mask, *v));
+    return nb::borrow(self);
+  }, nb::arg("mask"), nb::arg("value"));
+
+  // ---- variance
+  auto correction_of = [](nb::handle unbiased, nb::handle correction) -> Scalar {
+    if (!correction.is_none()) return *optional_scalar(correction, "var", "correction");
+    if (!unbiased.is_none()) return nb::cast<bool>(unbiased) ? 1 : 0;
+    return 1;
+  };
+  bind_both(cls, m, "var", [correction_of](const Tensor& t, nb::handle dim, nb::handle unbiased, bool keepdim, nb::handle correction) {
+    return var(t, dims_from_python(dim, "var"), correction_of(unbiased, correction), keepdim);
+  }, nb::arg("dim").none() = nb::none(), nb::arg("unbiased").none() = nb::none(), nb::arg("keepdim") = false,
+     nb::kw_only(), nb::arg("correction").none() = nb::none());
+  bind_both(cls, m, "std", [correction_of](const Tensor& t, nb::handle dim, nb::handle unbiased, bool keepdim, nb::handle correction) {
+    return sqrt(var(t, dims_from_python(dim, "std"), correction_of(unbiased, correction), keepdim));
+  }, nb::arg("dim").none() = nb::none(), nb::arg("unbiased").none() = nb::none(), nb::arg("keepdim") = false,
+     nb::kw_only(), nb::arg("correction").none() = nb::none());
+  m.def("var_mean", [correction_of](const Tensor& t, nb::handle dim, nb::handle unbiased, bool keepdim, nb::handle correction) {
+    OptionalDims dims = dims_from_python(dim, "var_mean");
+    return nb::make_tuple(var(t, dims, correction_of(unbiased, correction), keepdim), mean(t, dims, keepdim));
+  }, nb::arg("input"), nb::arg("dim").none() = nb::none(), nb::arg("unbiased").none() = nb::none(),
+     nb::arg("keepdim") = false, nb::kw_only(), nb::arg("correction").none() = nb::none());
+
   // ---- joining and splitting
   auto tensor_list = [](nb::handle seq, const char* op) {
     std::vector<Tensor> tensors;

@@ -1,0 +1,150 @@
+// CPU kernels of the indexing ops that move data by an index tensor: gather, scatter_add,
+// index_select and index_add. Each walks the index tensor with a multi-index counter; every
+// index is bounds-checked (IndexError, as torch raises) before it is used.
+#include "vt/dispatch.h"
+#include "vt/ops.h"
+
+namespace vt::cpu {
+namespace {
+
+void check_index_tensor(const Tensor& index, const char* op) {
+  VT_CHECK(index.dtype() == ScalarType::Int64, op, "(): Expected dtype int64 for index");
+}
+
+int64_t checked_index(int64_t i, int64_t size, int64_t dim, const char* op) {
+  VT_CHECK_INDEX(i >= -size && i < size, op, "(): index ", i, " is out of bounds for dimension ", dim, " with size ", size);
+  return i < 0 ? i + size : i;
+}
+
+// Calls fn(offset_in_index_tensor_layout, coordinates) for every element of `shape`.
+template <class Fn>
+void for_each_coordinate(IntArrayRef shape, Fn fn) {
+  int64_t count = 1;
+  for (int64_t s : shape) count *= s;
+  if (count == 0) return;
+  DimVector coord(shape.size(), 0);
+  for (int64_t n = 0; n < count; ++n) {
+    fn(coord);
+    for (int64_t d = static_cast<int64_t>(shape.size()) - 1; d >= 0; --d) {
+      if (++coord[d] < shape[d]) break;
+      coord[d] = 0;
+    }
+  }
+}
+
+int64_t offset_of(const DimVector& coord, IntArrayRef strides) {
+  int64_t offset = 0;
+  for (size_t d = 0; d < coord.size(); ++d) offset += coord[d] * strides[d];
+  return offset;
+}
+
+// out[...i...] = self[... index[...i...] ...] along `dim`.
+Tensor gather_cpu(const Tensor& self, int64_t dim, const Tensor& index) {
+  check_index_tensor(index, "gather");
+  int64_t d = wrap_dim(dim, self.dim());
+  VT_CHECK(index.dim() == self.dim() || (self.dim() == 0 && index.dim() <= 1),
+           "Index tensor must have the same number of dimensions as input tensor");
+  for (int64_t k = 0; k < index.dim(); ++k) {
+    VT_CHECK(k == d || index.sizes()[k] <= self.sizes()[k], "Size does not match at dimension ", k,
+             " expected index ", shape_str(index.sizes()), " to be no larger than self ", shape_str(self.sizes()),
+             " apart from dimension ", d);
+  }
+  Tensor out = empty(index.sizes(), self.dtype(), self.device());
+  int64_t size = self.dim() == 0 ? 1 : self.sizes()[d];
+  dispatch_all_types(self.dtype(), "gather", [&](auto tag) {
+    using T = decltype(tag);
+    const T* src = self.data<T>();
+    T* dst = out.data<T>();
+    const int64_t* idx = index.data<int64_t>();
+    for_each_coordinate(index.sizes(), [&](DimVector& coord) {
+      int64_t i = checked_index(idx[offset_of(coord, index.strides())], size, d, "gather");
+      int64_t out_offset = offset_of(coord, out.strides());
+      if (self.dim() == 0) {
+        dst[out_offset] = src[0];
+        return;
+      }
+      int64_t original = coord[d];
+      coord[d] = i;
+      dst[out_offset] = src[offset_of(coord, self.strides())];
+      coord[d] = original;
+    });
+  });
+  return out;
+}
+
+// self[... index[...i...] ...] += src[...i...] along `dim`, on a copy of self.
+Tensor scatter_add_cpu(const Tensor& self, int64_t dim, const Tensor& index, const Tensor& src) {
+  check_index_tensor(index, "scatter_add");
+  int64_t d = wrap_dim(dim, self.dim());
+  VT_CHECK(src.dtype() == self.dtype(), "scatter_add(): Expected self.dtype to be equal to src.dtype");
+  Tensor out = clone(self);
+  int64_t size = self.dim() == 0 ? 1 : self.sizes()[d];
+  dispatch_numeric_types(self.dtype(), "scatter_add", [&](auto tag) {
+    using T = decltype(tag);
+    using C = compute_t<T>;
+    T* dst = out.data<T>();
+    const T* values = src.data<T>();
+    const int64_t* idx = index.data<int64_t>();
+    for_each_coordinate(index.sizes(), [&](DimVector& coord) {
+      int64_t i = checked_index(idx[offset_of(coord, index.strides())], size, d, "scatter_add");
+      T value = values[offset_of(coord, src.strides())];
+      if (self.dim() == 0) {
+        dst[0] = static_cast<T>(static_cast<C>(dst[0]) + static_cast<C>(value));
+        return;
+      }
+      int64_t original = coord[d];
+      coord[d] = i;
+      T& target = dst[offset_of(coord, out.strides())];
+      target = static_cast<T>(static_cast<C>(target) + static_cast<C>(value));
+      coord[d] = original;
+    });
+  });
+  return out;
+}
+
+Tensor index_select_cpu(const Tensor& self, int64_t dim, const Tensor& index) {
+  VT_CHECK(index.dtype() == ScalarType::Int64 || index.dtype() == ScalarType::Int32,
+           "index_select(): Expected dtype int32/int64 for index");
+  VT_CHECK(index.dim() <= 1, "index_select(): Index is supposed to be a vector");
+  int64_t d = wrap_dim(dim, self.dim());
+  Tensor idx = contiguous(to(reshape(index, std::vector<int64_t>{-1}), ScalarType::Int64));
+  DimVector shape(self.sizes());
+  if (self.dim() > 0) shape[d] = idx.numel();
+  Tensor out = empty(shape, self.dtype(), self.device());
+  int64_t size = self.dim() == 0 ? 1 : self.sizes()[d];
+  const int64_t* ids = idx.data<int64_t>();
+  for (int64_t k = 0; k < idx.numel(); ++k) {
+    int64_t i = checked_index(ids[k], size, d, "index_select");
+    if (self.dim() == 0) return clone(self);
+    copy_(select(out, d, k), select(self, d, i));
+  }
+  return out;
+}
+
+// self with source's slices added at `index` along `dim` (a copy; index_add_ writes it back).
+Tensor index_add_cpu(const Tensor& self, int64_t dim, const Tensor& index, const Tensor& source, const Scalar& alpha) {
+  VT_CHECK(index.dim() <= 1, "index_add_(): Index is supposed to be a vector");
+  int64_t d = wrap_dim(dim, self.dim());
+  Tensor idx = contiguous(to(reshape(index, std::vector<int64_t>{-1}), ScalarType::Int64));
+  Tensor out = clone(self);
+  int64_t size = self.dim() == 0 ? 1 : self.sizes()[d];
+  const int64_t* ids = idx.data<int64_t>();
+  for (int64_t k = 0; k < idx.numel(); ++k) {
+    int64_t i = checked_index(ids[k], size, d, "index_add");
+    Tensor slot = self.dim() == 0 ? out : select(out, d, i);
+    Tensor piece = source.dim() == 0 ? source : select(source, d, k);
+    add_(slot, piece, alpha);
+  }
+  return out;
+}
+
+}  // namespace
+
+VT_REGISTRATION(index_cpu) {
+  register_kernel("gather", DispatchKey::CPU, &gather_cpu);
+  register_kernel("scatter_add", DispatchKey::CPU, &scatter_add_cpu);
+  register_kernel("index_select", DispatchKey::CPU, &index_select_cpu);
+  register_kernel("index_add", DispatchKey::CPU, &index_add_cpu);
+}
+
+}  // namespace vt::cpu
