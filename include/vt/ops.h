@@ -59,7 +59,8 @@ Tensor scatter_add(const Tensor& self, int64_t dim, const Tensor& index, const T
 Tensor index_select(const Tensor& self, int64_t dim, const Tensor& index);
 Tensor index_add(const Tensor& self, int64_t dim, const Tensor& index, const Tensor& source, const Scalar& alpha = 1);
 Tensor masked_fill(const Tensor& self, const Tensor& mask, const Scalar& value);
-Tensor embedding(const Tensor& weight, const Tensor& indices);
+Tensor embedding(const Tensor& weight, const Tensor& indices, int64_t padding_idx = -1, bool scale_grad_by_freq = false,
+                 bool sparse = false);
 
 // ---- losses and normalizations (src/ops/loss.cpp); reduction: 0 none, 1 mean, 2 sum
 Tensor mse_loss(const Tensor& input, const Tensor& target, int64_t reduction = 1);
@@ -75,7 +76,7 @@ Tensor cross_entropy(const Tensor& input, const Tensor& target, const std::optio
                      int64_t reduction = 1, int64_t ignore_index = -100, double label_smoothing = 0.0);
 Tensor var(const Tensor& self, OptionalDims dims, const Scalar& correction = 1, bool keepdim = false);
 Tensor layer_norm(const Tensor& input, IntArrayRef normalized_shape, const std::optional<Tensor>& weight,
-                  const std::optional<Tensor>& bias, double eps = 1e-5);
+                  const std::optional<Tensor>& bias, double eps = 1e-5, bool cudnn_enable = true);
 Tensor rms_norm(const Tensor& input, IntArrayRef normalized_shape, const std::optional<Tensor>& weight,
                 std::optional<double> eps = std::nullopt);
 

@@ -102,7 +102,13 @@ const Tensor& apply_inplace(const Tensor& self, std::string_view op,
   VT_CHECK(can_cast(result.dtype(), self.dtype()), "result type ", dtype_short_name(result.dtype()),
            " can't be cast to the desired output type ", dtype_short_name(self.dtype()));
   below_autograd([&] { return copy_(self, result); });
-  if (has_tangent(result)) set_tangent(self, tangent_of(result));
+  if (has_tangent(result) || has_tangent(self)) {
+    // The new tangent, written into self's tangent when it has one: a view's tangent is a
+    // view of its base's, so the base sees the update too.
+    Tensor tangent = has_tangent(result) ? tangent_of(result) : zeros(self.sizes(), self.dtype(), self.device());
+    if (has_tangent(self)) below_autograd([&] { return copy_(tangent_of(self), tangent); });
+    else set_tangent(self, tangent);
+  }
   if (!result.requires_grad()) return self;
   if (self.impl()->is_view()) {
     rebase_view_history(self, result);

@@ -115,6 +115,9 @@ Tensor leaky_relu_cpu(const Tensor& a, const Scalar& negative_slope) {
 
 Tensor hardtanh_cpu(const Tensor& a, const Scalar& min_val, const Scalar& max_val) {
   VT_CHECK(a.dtype() != ScalarType::Bool, "Bool inputs not supported for hardtanh");
+  // torch compares the limits after converting them to the integer type (-0.5 becomes 0).
+  VT_CHECK(!(a.dtype() == ScalarType::UInt8 && (min_val.to_int() < 0 || max_val.to_int() < 0)),
+           "cannot do hardtanh on an unsigned type with negative limits");
   return parameterized(a, pointwise::binary_config("hardtanh"), numeric, [&](auto tag) {
     using C = compute_t<decltype(tag)>;
     C lo = min_val.to<C>(), hi = max_val.to<C>();

@@ -242,7 +242,8 @@ enum class UnaryRule { Promote, Only, Round, Any };
 
 template <UnaryRule Rule>
 TensorIteratorConfig unary_config(std::string_view name) {
-  return Rule == UnaryRule::Promote ? pointwise::float_unary_config(name) : pointwise::binary_config(name);
+  // Ops that keep the input's dtype want exactly that dtype in out= (as torch checks).
+  return Rule == UnaryRule::Promote ? pointwise::float_unary_config(name) : pointwise::same_type_unary_config(name);
 }
 
 template <UnaryRule Rule, class MakeOp>

@@ -75,14 +75,21 @@ Tensor masked_fill_composite(const Tensor& self, const Tensor& mask, const Scala
   return where(mask, filler, self);
 }
 
-Tensor embedding_composite(const Tensor& weight, const Tensor& indices) {
+Tensor embedding_composite(const Tensor& weight, const Tensor& indices, int64_t padding_idx, bool scale_grad_by_freq,
+                           bool sparse) {
+  VT_CHECK_KIND(!scale_grad_by_freq && !sparse, ErrorKind::NotImplemented,
+                "embedding(): scale_grad_by_freq and sparse gradients are not supported yet");
   VT_CHECK(weight.dim() == 2, "'weight' must be 2-D");
   VT_CHECK(indices.dtype() == ScalarType::Int64 || indices.dtype() == ScalarType::Int32,
            "Expected tensor for argument #1 'indices' to have one of the following scalar types: Long, Int; but got ",
            dtype_short_name(indices.dtype()), " instead (while checking arguments for embedding)");
   DimVector shape(indices.sizes());
   shape.push_back(weight.size(1));
-  return reshape(index_select(weight, 0, reshape(indices, std::vector<int64_t>{-1})), shape);
+  Tensor rows = reshape(index_select(weight, 0, reshape(indices, std::vector<int64_t>{-1})), shape);
+  if (padding_idx < 0) return rows;
+  // The padding row reads as usual but gets no gradient: its copies are taken without history.
+  Tensor padding = unsqueeze(eq(indices, scalar_to_tensor(padding_idx)), -1);
+  return where(padding, autograd::detach(rows), rows);
 }
 
 }  // namespace
@@ -94,7 +101,7 @@ VT_REGISTRATION(index_ops) {
   r.define("index_select(Tensor self, int dim, Tensor index) -> Tensor");
   r.define("index_add(Tensor self, int dim, Tensor index, Tensor source, *, Scalar alpha=1) -> Tensor");
   r.define("masked_fill.Scalar(Tensor self, Tensor mask, Scalar value) -> Tensor");
-  r.define("embedding(Tensor weight, Tensor indices) -> Tensor");
+  r.define("embedding(Tensor weight, Tensor indices, SymInt padding_idx=-1, bool scale_grad_by_freq=False, bool sparse=False) -> Tensor");
   register_kernel("gather", DispatchKey::Autograd, &gather_grad);
   register_kernel("scatter_add", DispatchKey::Autograd, &scatter_add_grad);
   register_kernel("index_select", DispatchKey::Autograd, &index_select_grad);
@@ -123,9 +130,9 @@ Tensor masked_fill(const Tensor& self, const Tensor& mask, const Scalar& value) 
   static const TypedOp<Tensor(const Tensor&, const Tensor&, const Scalar&)> op("masked_fill.Scalar");
   return op(self, mask, value);
 }
-Tensor embedding(const Tensor& weight, const Tensor& indices) {
-  static const TypedOp<Tensor(const Tensor&, const Tensor&)> op("embedding");
-  return op(weight, indices);
+Tensor embedding(const Tensor& weight, const Tensor& indices, int64_t padding_idx, bool scale_grad_by_freq, bool sparse) {
+  static const TypedOp<Tensor(const Tensor&, const Tensor&, int64_t, bool, bool)> op("embedding");
+  return op(weight, indices, padding_idx, scale_grad_by_freq, sparse);
 }
 
 }  // namespace vt

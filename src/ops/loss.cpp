@@ -148,7 +148,7 @@ Tensor var_composite(const Tensor& self, OptionalDims dims, const Scalar& correc
 }
 
 Tensor layer_norm_composite(const Tensor& input, IntArrayRef normalized_shape, const std::optional<Tensor>& weight,
-                            const std::optional<Tensor>& bias, double eps) {
+                            const std::optional<Tensor>& bias, double eps, bool /*cudnn_enable: no cuDNN path*/) {
   int64_t n = static_cast<int64_t>(normalized_shape.size());
   VT_CHECK(n >= 1 && input.dim() >= n, "layer_norm(): normalized_shape has ", n, " dims, input has ", input.dim());
   for (int64_t i = 0; i < n; ++i) {
@@ -192,7 +192,7 @@ VT_REGISTRATION(loss_ops) {
   r.define("nll_loss(Tensor self, Tensor target, Tensor? weight=None, int reduction=1, int ignore_index=-100) -> Tensor");
   r.define("cross_entropy_loss(Tensor self, Tensor target, Tensor? weight=None, int reduction=1, int ignore_index=-100, float label_smoothing=0.0) -> Tensor");
   r.define("var.correction(Tensor self, int[1]? dim=None, *, Scalar correction=1, bool keepdim=False) -> Tensor");
-  r.define("layer_norm(Tensor input, int[] normalized_shape, Tensor? weight=None, Tensor? bias=None, float eps=1e-05) -> Tensor");
+  r.define("layer_norm(Tensor input, int[] normalized_shape, Tensor? weight=None, Tensor? bias=None, float eps=1e-05, bool cudnn_enable=True) -> Tensor");
   r.define("rms_norm(Tensor input, int[] normalized_shape, Tensor? weight=None, float? eps=None) -> Tensor");
   register_composite("mse_loss", &mse_loss_composite);
   register_composite("l1_loss", &l1_loss_composite);
@@ -239,10 +239,10 @@ VT_COMPOSITE_API(Tensor, var, "var.correction", Tensor(const Tensor&, OptionalDi
                  (const Tensor& self, OptionalDims dims, const Scalar& correction, bool keepdim),
                  (self, std::move(dims), correction, keepdim))
 VT_COMPOSITE_API(Tensor, layer_norm, "layer_norm",
-                 Tensor(const Tensor&, IntArrayRef, const std::optional<Tensor>&, const std::optional<Tensor>&, double),
+                 Tensor(const Tensor&, IntArrayRef, const std::optional<Tensor>&, const std::optional<Tensor>&, double, bool),
                  (const Tensor& input, IntArrayRef shape, const std::optional<Tensor>& weight,
-                  const std::optional<Tensor>& bias, double eps),
-                 (input, shape, weight, bias, eps))
+                  const std::optional<Tensor>& bias, double eps, bool cudnn_enable),
+                 (input, shape, weight, bias, eps, cudnn_enable))
 VT_COMPOSITE_API(Tensor, rms_norm, "rms_norm",
                  Tensor(const Tensor&, IntArrayRef, const std::optional<Tensor>&, std::optional<double>),
                  (const Tensor& input, IntArrayRef shape, const std::optional<Tensor>& weight, std::optional<double> eps),

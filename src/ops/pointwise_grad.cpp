@@ -81,10 +81,13 @@ Tensor div_grad(const Tensor& a, const Tensor& b, std::optional<std::string_view
 Tensor pow_grad(const Tensor& a, const Tensor& b) {
   Tensor out = below_autograd([&] { return pow(a, b); });
   forward_tangent(out, {&a, &b}, [&] {
+    // Only the dual inputs contribute: log(a) is NaN for a negative base even when the
+    // exponent carries no tangent.
     Tensor zero = scalar_to_tensor(0.0);
-    Tensor d_base = where(eq(b, zero), zero, b * pow(a, b - 1));
-    Tensor d_exponent = where(mul(eq(a, zero), ge(b, zero)), zero, out * log(a));
-    return tangent_or_zeros(a) * d_base + tangent_or_zeros(b) * d_exponent;
+    Tensor tangent = zeros(out.sizes(), out.dtype(), out.device());
+    if (has_tangent(a)) tangent = tangent + tangent_of(a) * where(eq(b, zero), zero, b * pow(a, b - 1));
+    if (has_tangent(b)) tangent = tangent + tangent_of(b) * where(mul(eq(a, zero), ge(b, zero)), zero, out * log(a));
+    return tangent;
   });
   if (!any_requires_grad({&a, &b})) return out;
   // torch: PowBackward0 for a number exponent, PowBackward1 for a tensor one.

@@ -160,9 +160,12 @@ nb::object max_min(const Tensor& self, nb::handle dim, bool keepdim) {
 
 // torch.nn.functional's activations: bound directly, `inplace=True` writes into the input.
 void bind_nn_functional(nb::module_& nn) {
-  auto maybe_inplace = [](nb::handle input, const Tensor& result, bool inplace) -> nb::object {
-    if (!inplace) return nb::cast(result);
-    copy_(*nb::inst_ptr<Tensor>(input), result);
+  // inplace=True: the activation of a copy is written into the input, so a value autograd
+  // saved is never the one being overwritten.
+  auto maybe_inplace = [](nb::handle input, auto&& op, bool inplace) -> nb::object {
+    const Tensor& x = tensor_arg(input, "activation", "input");
+    if (!inplace) return nb::cast(op(x));
+    copy_(x, op(clone(x)));
     return nb::borrow(input);
   };
   nn.def("relu", [](nb::handle input, bool inplace) -> nb::object {
@@ -176,19 +179,19 @@ void bind_nn_functional(nb::module_& nn) {
   nn.def("softplus", [](const Tensor& x, Scalar beta, Scalar threshold) { return softplus(x, beta, threshold); },
          nb::arg("input"), nb::arg("beta") = 1, nb::arg("threshold") = 20);
   nn.def("elu", [maybe_inplace](nb::handle input, Scalar alpha, bool inplace) {
-    return maybe_inplace(input, elu(tensor_arg(input, "elu", "input"), alpha), inplace);
+    return maybe_inplace(input, [&](const Tensor& x) { return elu(x, alpha); }, inplace);
   }, nb::arg("input"), nb::arg("alpha") = 1.0, nb::arg("inplace") = false);
   nn.def("leaky_relu", [maybe_inplace](nb::handle input, Scalar slope, bool inplace) {
-    return maybe_inplace(input, leaky_relu(tensor_arg(input, "leaky_relu", "input"), slope), inplace);
+    return maybe_inplace(input, [&](const Tensor& x) { return leaky_relu(x, slope); }, inplace);
   }, nb::arg("input"), nb::arg("negative_slope") = 0.01, nb::arg("inplace") = false);
   nn.def("hardtanh", [maybe_inplace](nb::handle input, Scalar lo, Scalar hi, bool inplace) {
-    return maybe_inplace(input, hardtanh(tensor_arg(input, "hardtanh", "input"), lo, hi), inplace);
+    return maybe_inplace(input, [&](const Tensor& x) { return hardtanh(x, lo, hi); }, inplace);
   }, nb::arg("input"), nb::arg("min_val") = -1.0, nb::arg("max_val") = 1.0, nb::arg("inplace") = false);
   nn.def("silu", [maybe_inplace](nb::handle input, bool inplace) {
-    return maybe_inplace(input, silu(tensor_arg(input, "silu", "input")), inplace);
+    return maybe_inplace(input, [](const Tensor& x) { return silu(x); }, inplace);
   }, nb::arg("input"), nb::arg("inplace") = false);
   nn.def("mish", [maybe_inplace](nb::handle input, bool inplace) {
-    return maybe_inplace(input, mish(tensor_arg(input, "mish", "input")), inplace);
+    return maybe_inplace(input, [](const Tensor& x) { return mish(x); }, inplace);
   }, nb::arg("input"), nb::arg("inplace") = false);
   nn.def("sigmoid", [](const Tensor& x) { return sigmoid(x); }, nb::arg("input"));
   // Losses: torch's reduction strings, and the deprecated size_average/reduce pair.
@@ -248,10 +251,18 @@ void bind_nn_functional(nb::module_& nn) {
   nn.def("rms_norm", [optional_tensor](const Tensor& x, std::vector<int64_t> shape, nb::handle w, std::optional<double> eps) {
     return rms_norm(x, shape, optional_tensor(w), eps);
   }, nb::arg("input"), nb::arg("normalized_shape"), nb::arg("weight").none() = nb::none(), nb::arg("eps").none() = nb::none());
-  nn.def("embedding", [](const Tensor& input, const Tensor& weight, nb::handle padding_idx) {
-    VT_CHECK_KIND(padding_idx.is_none(), ErrorKind::NotImplemented, "embedding(): padding_idx is not supported yet");
-    return embedding(weight, input);
-  }, nb::arg("input"), nb::arg("weight"), nb::arg("padding_idx").none() = nb::none());
+  nn.def("embedding", [](const Tensor& input, const Tensor& weight, std::optional<int64_t> padding_idx,
+                         std::optional<double> max_norm, double, bool scale_grad_by_freq, bool sparse) {
+    VT_CHECK_KIND(!max_norm, ErrorKind::NotImplemented, "embedding(): max_norm is not supported yet");
+    int64_t padding = -1;
+    if (padding_idx) {
+      int64_t rows = weight.size(0);
+      VT_CHECK(*padding_idx < rows && *padding_idx >= -rows, "Padding_idx must be within num_embeddings");
+      padding = *padding_idx < 0 ? *padding_idx + rows : *padding_idx;
+    }
+    return embedding(weight, input, padding, scale_grad_by_freq, sparse);
+  }, nb::arg("input"), nb::arg("weight"), nb::arg("padding_idx").none() = nb::none(), nb::arg("max_norm").none() = nb::none(),
+     nb::arg("norm_type") = 2.0, nb::arg("scale_grad_by_freq") = false, nb::arg("sparse") = false);
   // torch.nn.functional.softmax's `dim=None` picks a dim by the input's rank (and warns).
   auto implicit_dim = [](const Tensor& x, std::optional<int64_t> dim) {
     if (dim) return *dim;
@@ -527,7 +538,11 @@ nb::class_<Tensor> bind_tensor(nb::module_& m) {
   bind_both(cls, m, "logit", [](const Tensor& a, std::optional<double> eps) { return logit(a, eps); },
             nb::arg("eps").none() = nb::none());
   cls.def("__invert__", [](const Tensor& a) { return bitwise_not(a); });
-  bind_both(cls, m, "square", [](const Tensor& a) { return square(a); });
+  bind_both(cls, m, "square", [](const Tensor& a, nb::handle out) -> nb::object {
+    if (out.is_none()) return nb::cast(square(a));
+    pow_out(tensor_arg(out, "square", "out"), a, scalar_to_tensor(int64_t{2}));
+    return nb::borrow(out);
+  }, nb::kw_only(), nb::arg("out").none() = nb::none());
   cls.def("square_", [](nb::handle self) {
     const Tensor& t = *nb::inst_ptr<Tensor>(self);
     pow_(t, scalar_to_tensor(int64_t{2}));
