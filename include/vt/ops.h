@@ -7,6 +7,7 @@
 #include <tuple>
 #include <vector>
 
+#include "vt/random.h"
 #include "vt/tensor.h"
 
 namespace vt {
@@ -79,6 +80,15 @@ Tensor layer_norm(const Tensor& input, IntArrayRef normalized_shape, const std::
                   const std::optional<Tensor>& bias, double eps = 1e-5, bool cudnn_enable = true);
 Tensor rms_norm(const Tensor& input, IntArrayRef normalized_shape, const std::optional<Tensor>& weight,
                 std::optional<double> eps = std::nullopt);
+
+// ---- random (src/ops/random.cpp); generator null: the default generator
+const Tensor& uniform_(const Tensor& self, double from = 0, double to = 1, Generator* generator = nullptr);
+const Tensor& normal_(const Tensor& self, double mean = 0, double std = 1, Generator* generator = nullptr);
+const Tensor& random_(const Tensor& self, int64_t low, int64_t high, Generator* generator = nullptr);
+const Tensor& bernoulli_(const Tensor& self, const Tensor& p, Generator* generator = nullptr);
+Tensor randperm(int64_t n, std::optional<ScalarType> dtype = std::nullopt, Device device = Device(),
+                Generator* generator = nullptr);
+Tensor dropout(const Tensor& input, double p, bool train);
 
 // ---- joining and splitting (src/ops/join.cpp)
 Tensor cat(std::span<const Tensor> tensors, int64_t dim = 0);

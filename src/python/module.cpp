@@ -197,6 +197,7 @@ NB_MODULE(_C, m) {
   bind_dtype_and_device(m);
   nb::class_<vt::Tensor> tensor_class = bind_tensor(m);
   bind_autograd(m, tensor_class);
+  bind_random(m, tensor_class);
   bind_factories(m);
   bind_type_rules(m);
   bind_registry(m);

@@ -9,3 +9,4 @@ mse_loss, l1_loss, smooth_l1_loss = _nn.mse_loss, _nn.l1_loss, _nn.smooth_l1_los
 binary_cross_entropy, binary_cross_entropy_with_logits = _nn.binary_cross_entropy, _nn.binary_cross_entropy_with_logits
 nll_loss, cross_entropy = _nn.nll_loss, _nn.cross_entropy
 layer_norm, rms_norm, embedding = _nn.layer_norm, _nn.rms_norm, _nn.embedding
+dropout = _nn.dropout

@@ -1,0 +1,192 @@
+// Random ops: uniform_, normal_, bernoulli (p per element), random integers, randperm, and the
+// composites on top (rand, randn, randint, dropout). Every op draws from a Generator
+// (the default one unless given), one Philox counter per element.
+#include <cmath>
+#include <numeric>
+
+#include "vt/autograd/record.h"
+#include "vt/dispatch.h"
+#include "vt/ops.h"
+#include "vt/parallel.h"
+#include "vt/random.h"
+
+namespace vt {
+
+Generator& default_generator() {
+  static Generator* generator = new Generator();
+  return *generator;
+}
+void manual_seed(uint64_t seed) { default_generator().manual_seed(seed); }
+
+namespace {
+
+Generator& pick(Generator* generator) { return generator ? *generator : default_generator(); }
+
+// Writes fill(tag, random words, element index) into every element of a contiguous copy of `self`, then back.
+template <class Fill>
+const Tensor& fill_random(const Tensor& self, Generator* generator, std::string_view op, Fill fill) {
+  VT_CHECK(self.device().is_cpu(), op, "(): random numbers on ", self.device().str(), " are not available in this build");
+  Tensor target = self.is_contiguous() ? self : empty(self.sizes(), self.dtype(), self.device());
+  Generator& g = pick(generator);
+  uint64_t first = g.reserve(static_cast<uint64_t>(target.numel()));
+  uint64_t seed = g.initial_seed();
+  dispatch_all_types(target.dtype(), op, [&](auto tag) {
+    using T = decltype(tag);
+    T* data = target.data<T>();
+    parallel_for(0, target.numel(), kGrainSize, [&](int64_t lo, int64_t hi) {
+      for (int64_t i = lo; i < hi; ++i) data[i] = fill(tag, philox(first + static_cast<uint64_t>(i), seed), i);
+    });
+  });
+  if (!target.is_same(self)) copy_(self, target);
+  self.bump_version();
+  return self;
+}
+
+const Tensor& uniform_kernel(const Tensor& self, double from, double to, Generator* generator) {
+  VT_CHECK(from <= to, "uniform_ expects to return a [from, to) range, but found from=", from, " > to=", to);
+  VT_CHECK(is_floating_point(self.dtype()), "\"uniform_\" not implemented for '", dtype_short_name(self.dtype()), "'");
+  return fill_random(self, generator, "uniform_", [from, to](auto tag, const std::array<uint32_t, 4>& r, int64_t) {
+    using T = decltype(tag);
+    double u = uniform_double(r[0], r[1]);
+    double v = from + (to - from) * u;
+    // Rounding to a 16- or 32-bit float may reach `to`: keep the interval half-open.
+    T value = static_cast<T>(static_cast<compute_t<T>>(v));
+    if (static_cast<double>(static_cast<compute_t<T>>(value)) >= to && to > from) value = static_cast<T>(static_cast<compute_t<T>>(from));
+    return value;
+  });
+}
+
+const Tensor& normal_kernel(const Tensor& self, double mean, double std, Generator* generator) {
+  VT_CHECK(std >= 0, "normal expects std >= 0.0, but found std ", std);
+  VT_CHECK(is_floating_point(self.dtype()), "\"normal_kernel_cpu\" not implemented for '", dtype_short_name(self.dtype()), "'");
+  return fill_random(self, generator, "normal_", [mean, std](auto tag, const std::array<uint32_t, 4>& r, int64_t) {
+    using T = decltype(tag);
+    // Box-Muller from two uniforms; 1 - u keeps the log finite.
+    double u1 = 1.0 - uniform_double(r[0], r[1]);
+    double u2 = uniform_double(r[2], r[3]);
+    double z = std::sqrt(-2.0 * std::log(u1)) * std::cos(6.283185307179586 * u2);
+    return static_cast<T>(static_cast<compute_t<T>>(mean + std * z));
+  });
+}
+
+// Integers uniform in [low, high).
+const Tensor& random_kernel(const Tensor& self, int64_t low, int64_t high, Generator* generator) {
+  VT_CHECK(low < high, "random_ expects 'from' to be less than 'to', but got from=", low, " >= to=", high);
+  uint64_t range = static_cast<uint64_t>(high - low);
+  return fill_random(self, generator, "random_", [low, range](auto tag, const std::array<uint32_t, 4>& r, int64_t) {
+    using T = decltype(tag);
+    uint64_t bits = (static_cast<uint64_t>(r[0]) << 32) | r[1];
+    return static_cast<T>(static_cast<compute_t<T>>(low + static_cast<int64_t>(bits % range)));
+  });
+}
+
+// 1 with probability p[i], else 0; p broadcast to self.
+const Tensor& bernoulli_kernel(const Tensor& self, const Tensor& p, Generator* generator) {
+  Tensor probabilities = contiguous(to(expand(p, self.sizes()), ScalarType::Float64));
+  const double* prob = probabilities.data<double>();
+  for (int64_t i = 0; i < probabilities.numel(); ++i) {
+    VT_CHECK(prob[i] >= 0 && prob[i] <= 1, "bernoulli_(): p must be in [0, 1], but got ", prob[i]);
+  }
+  return fill_random(self, generator, "bernoulli_", [prob](auto tag, const std::array<uint32_t, 4>& r, int64_t i) {
+    using T = decltype(tag);
+    return static_cast<T>(static_cast<compute_t<T>>(uniform_double(r[0], r[1]) < prob[i] ? 1 : 0));
+  });
+}
+
+Tensor randperm_kernel(int64_t n, std::optional<ScalarType> dtype, Device device, Generator* generator) {
+  VT_CHECK(n >= 0, "randperm(): n must be non-negative, got ", n);
+  Tensor keys = empty(std::vector<int64_t>{n}, ScalarType::Float64, device);
+  uniform_kernel(keys, 0, 1, generator);
+  // A random permutation: the order of n random keys (ties broken by position).
+  std::vector<int64_t> order(static_cast<size_t>(n));
+  std::iota(order.begin(), order.end(), 0);
+  const double* k = keys.data<double>();
+  std::stable_sort(order.begin(), order.end(), [k](int64_t a, int64_t b) { return k[a] < k[b]; });
+  Tensor out = empty(std::vector<int64_t>{n}, ScalarType::Int64, device);
+  std::copy(order.begin(), order.end(), out.data<int64_t>());
+  return dtype && *dtype != ScalarType::Int64 ? to(out, *dtype) : out;
+}
+
+Tensor dropout_composite(const Tensor& input, double p, bool train) {
+  VT_CHECK_VALUE(p >= 0 && p <= 1, "dropout probability has to be between 0 and 1, but got ", p);
+  if (!train || p == 0) return input;
+  if (p == 1) return mul(input, zeros(input.sizes(), input.dtype(), input.device()));
+  Tensor mask = empty(input.sizes(), input.dtype(), input.device());
+  {
+    autograd::BelowAutogradGuard no_history;
+    bernoulli_(mask, full({}, 1.0 - p, ScalarType::Float64), nullptr);
+  }
+  return mul(input, mul(mask, scalar_to_tensor(1.0 / (1.0 - p))));
+}
+
+// Under autograd a sampler is an in-place write of values that do not depend on the graph:
+// refused on leaves that require grad, and self's old history gets a zero gradient.
+template <class Sample>
+const Tensor& sample_with_autograd(const Tensor& self, std::string_view op, Sample sample) {
+  return autograd::apply_inplace(self, op, [&](const Tensor& original) {
+    Tensor fresh = empty_like(original);
+    autograd::below_autograd([&] { return sample(fresh); });
+    return fresh;
+  });
+}
+const Tensor& uniform_grad(const Tensor& self, double from, double to, Generator* g) {
+  return sample_with_autograd(self, "uniform_", [&](const Tensor& t) { return uniform_(t, from, to, g); });
+}
+const Tensor& normal_grad(const Tensor& self, double mean, double std, Generator* g) {
+  return sample_with_autograd(self, "normal_", [&](const Tensor& t) { return normal_(t, mean, std, g); });
+}
+const Tensor& random_grad(const Tensor& self, int64_t low, int64_t high, Generator* g) {
+  return sample_with_autograd(self, "random_", [&](const Tensor& t) { return random_(t, low, high, g); });
+}
+const Tensor& bernoulli_grad(const Tensor& self, const Tensor& p, Generator* g) {
+  return sample_with_autograd(self, "bernoulli_", [&](const Tensor& t) { return bernoulli_(t, p, g); });
+}
+
+}  // namespace
+
+VT_REGISTRATION(random_ops) {
+  Registry& r = Registry::instance();
+  r.define("uniform_(Tensor(a!) self, float from=0, float to=1, *, Generator? generator=None) -> Tensor(a!)");
+  r.define("normal_(Tensor(a!) self, float mean=0, float std=1, *, Generator? generator=None) -> Tensor(a!)");
+  r.define("random_.from(Tensor(a!) self, int from, int? to, *, Generator? generator=None) -> Tensor(a!)");
+  r.define("bernoulli_.Tensor(Tensor(a!) self, Tensor p, *, Generator? generator=None) -> Tensor(a!)");
+  r.define("randperm(SymInt n, *, ScalarType? dtype=None, Device device, Generator? generator=None) -> Tensor");
+  r.define("dropout(Tensor input, float p, bool train) -> Tensor");
+  register_kernel("uniform_", DispatchKey::CPU, &uniform_kernel);
+  register_kernel("normal_", DispatchKey::CPU, &normal_kernel);
+  register_kernel("random_.from", DispatchKey::CPU, &random_kernel);
+  register_kernel("bernoulli_.Tensor", DispatchKey::CPU, &bernoulli_kernel);
+  register_kernel("randperm", DispatchKey::CPU, &randperm_kernel);
+  register_composite("dropout", &dropout_composite);
+  register_kernel("uniform_", DispatchKey::Autograd, &uniform_grad);
+  register_kernel("normal_", DispatchKey::Autograd, &normal_grad);
+  register_kernel("random_.from", DispatchKey::Autograd, &random_grad);
+  register_kernel("bernoulli_.Tensor", DispatchKey::Autograd, &bernoulli_grad);
+}
+
+const Tensor& uniform_(const Tensor& self, double from, double to, Generator* generator) {
+  static const TypedOp<const Tensor&(const Tensor&, double, double, Generator*)> op("uniform_");
+  return op(self, from, to, generator);
+}
+const Tensor& normal_(const Tensor& self, double mean, double std, Generator* generator) {
+  static const TypedOp<const Tensor&(const Tensor&, double, double, Generator*)> op("normal_");
+  return op(self, mean, std, generator);
+}
+const Tensor& random_(const Tensor& self, int64_t low, int64_t high, Generator* generator) {
+  static const TypedOp<const Tensor&(const Tensor&, int64_t, int64_t, Generator*)> op("random_.from");
+  return op(self, low, high, generator);
+}
+const Tensor& bernoulli_(const Tensor& self, const Tensor& p, Generator* generator) {
+  static const TypedOp<const Tensor&(const Tensor&, const Tensor&, Generator*)> op("bernoulli_.Tensor");
+  return op(self, p, generator);
+}
+Tensor randperm(int64_t n, std::optional<ScalarType> dtype, Device device, Generator* generator) {
+  static const TypedOp<Tensor(int64_t, std::optional<ScalarType>, Device, Generator*)> op("randperm");
+  return op(n, dtype, device, generator);
+}
+Tensor dropout(const Tensor& input, double p, bool train) {
+  static const TypedOp<Tensor(const Tensor&, double, bool)> op("dropout");
+  return op(input, p, train);
+}
+
+}  // namespace vt
