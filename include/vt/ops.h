@@ -90,6 +90,27 @@ Tensor randperm(int64_t n, std::optional<ScalarType> dtype = std::nullopt, Devic
                 Generator* generator = nullptr);
 Tensor dropout(const Tensor& input, double p, bool train);
 
+// ---- composites (src/ops/composite.cpp)
+Tensor linear(const Tensor& input, const Tensor& weight, const std::optional<Tensor>& bias);
+Tensor addmm(const Tensor& self, const Tensor& mat1, const Tensor& mat2, const Scalar& beta = 1, const Scalar& alpha = 1);
+Tensor baddbmm(const Tensor& self, const Tensor& batch1, const Tensor& batch2, const Scalar& beta = 1,
+               const Scalar& alpha = 1);
+Tensor outer(const Tensor& self, const Tensor& vec2);
+Tensor dot(const Tensor& self, const Tensor& other);
+Tensor triu(const Tensor& self, int64_t diagonal = 0);
+Tensor tril(const Tensor& self, int64_t diagonal = 0);
+Tensor one_hot(const Tensor& self, int64_t num_classes = -1);
+Tensor repeat(const Tensor& self, IntArrayRef repeats);
+Tensor flip(const Tensor& self, IntArrayRef dims);
+Tensor movedim(const Tensor& self, IntArrayRef source, IntArrayRef destination);
+Tensor any(const Tensor& self, OptionalDims dims = std::nullopt, bool keepdim = false);
+Tensor all(const Tensor& self, OptionalDims dims = std::nullopt, bool keepdim = false);
+Tensor count_nonzero(const Tensor& self, OptionalDims dims = std::nullopt);
+Tensor constant_pad_nd(const Tensor& self, IntArrayRef pad, const Scalar& value = 0);
+Tensor scaled_dot_product_attention(const Tensor& query, const Tensor& key, const Tensor& value,
+                                    const std::optional<Tensor>& attn_mask = std::nullopt, double dropout_p = 0.0,
+                                    bool is_causal = false, std::optional<double> scale = std::nullopt);
+
 // ---- joining and splitting (src/ops/join.cpp)
 Tensor cat(std::span<const Tensor> tensors, int64_t dim = 0);
 Tensor stack(std::span<const Tensor> tensors, int64_t dim = 0);

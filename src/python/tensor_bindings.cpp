@@ -194,6 +194,21 @@ void bind_nn_functional(nb::module_& nn) {
     return maybe_inplace(input, [](const Tensor& x) { return mish(x); }, inplace);
   }, nb::arg("input"), nb::arg("inplace") = false);
   nn.def("sigmoid", [](const Tensor& x) { return sigmoid(x); }, nb::arg("input"));
+  nn.def("linear", [](const Tensor& x, const Tensor& w, std::optional<Tensor> b) { return linear(x, w, b); },
+         nb::arg("input"), nb::arg("weight"), nb::arg("bias").none() = nb::none());
+  nn.def("one_hot", [](const Tensor& t, int64_t classes) { return one_hot(t, classes); }, nb::arg("tensor"),
+         nb::arg("num_classes") = -1);
+  nn.def("pad", [](const Tensor& x, std::vector<int64_t> pad, std::string mode, std::optional<double> value) {
+    VT_CHECK_KIND(mode == "constant", ErrorKind::NotImplemented, "pad(): mode '", mode, "' is not supported yet");
+    return constant_pad_nd(x, pad, value.value_or(0.0));
+  }, nb::arg("input"), nb::arg("pad"), nb::arg("mode") = "constant", nb::arg("value").none() = nb::none());
+  nn.def("scaled_dot_product_attention", [](const Tensor& q, const Tensor& k, const Tensor& v, std::optional<Tensor> mask,
+                                            double dropout_p, bool is_causal, std::optional<double> scale, bool enable_gqa) {
+    VT_CHECK_KIND(!enable_gqa, ErrorKind::NotImplemented, "scaled_dot_product_attention(): enable_gqa is not supported yet");
+    return scaled_dot_product_attention(q, k, v, mask, dropout_p, is_causal, scale);
+  }, nb::arg("query"), nb::arg("key"), nb::arg("value"), nb::arg("attn_mask").none() = nb::none(),
+     nb::arg("dropout_p") = 0.0, nb::arg("is_causal") = false, nb::kw_only(), nb::arg("scale").none() = nb::none(),
+     nb::arg("enable_gqa") = false);
   // Losses: torch's reduction strings, and the deprecated size_average/reduce pair.
   auto reduction_of = [](nb::handle size_average, nb::handle reduce, const std::string& reduction) -> int64_t {
     if (!size_average.is_none() || !reduce.is_none()) {
@@ -724,6 +739,40 @@ nb::class_<Tensor> bind_tensor(nb::module_& m) {
     return nb::make_tuple(var(t, dims, correction_of(unbiased, correction), keepdim), mean(t, dims, keepdim));
   }, nb::arg("input"), nb::arg("dim").none() = nb::none(), nb::arg("unbiased").none() = nb::none(),
      nb::arg("keepdim") = false, nb::kw_only(), nb::arg("correction").none() = nb::none());
+
+  // ---- composites
+  auto dims_of = [](nb::handle h, const char* op) {
+    OptionalDims dims = dims_from_python(h, op);
+    return dims.value_or(std::vector<int64_t>{});
+  };
+  bind_both(cls, m, "addmm", [](const Tensor& t, const Tensor& a, const Tensor& b, Scalar beta, Scalar alpha) {
+    return addmm(t, a, b, beta, alpha);
+  }, nb::arg("mat1"), nb::arg("mat2"), nb::kw_only(), nb::arg("beta") = 1, nb::arg("alpha") = 1);
+  bind_both(cls, m, "baddbmm", [](const Tensor& t, const Tensor& a, const Tensor& b, Scalar beta, Scalar alpha) {
+    return baddbmm(t, a, b, beta, alpha);
+  }, nb::arg("batch1"), nb::arg("batch2"), nb::kw_only(), nb::arg("beta") = 1, nb::arg("alpha") = 1);
+  bind_both(cls, m, "outer", [](const Tensor& a, const Tensor& b) { return outer(a, b); }, nb::arg("vec2"));
+  m.attr("ger") = m.attr("outer");
+  bind_both(cls, m, "dot", [](const Tensor& a, const Tensor& b) { return dot(a, b); }, nb::arg("tensor"));
+  bind_both(cls, m, "triu", [](const Tensor& a, int64_t d) { return triu(a, d); }, nb::arg("diagonal") = 0);
+  bind_both(cls, m, "tril", [](const Tensor& a, int64_t d) { return tril(a, d); }, nb::arg("diagonal") = 0);
+  cls.def("repeat", [](const Tensor& t, nb::args sizes) { return repeat(t, sizes_from_args(sizes, "repeat")); });
+  m.def("flip", [dims_of](const Tensor& t, nb::handle dims) { return flip(t, dims_of(dims, "flip")); }, nb::arg("input"),
+        nb::arg("dims"));
+  cls.def("flip", [](const Tensor& t, nb::args dims) { return flip(t, sizes_from_args(dims, "flip")); });
+  bind_both(cls, m, "movedim", [dims_of](const Tensor& t, nb::handle source, nb::handle destination) {
+    return movedim(t, dims_of(source, "movedim"), dims_of(destination, "movedim"));
+  }, nb::arg("source"), nb::arg("destination"));
+  m.attr("moveaxis") = m.attr("movedim");
+  bind_both(cls, m, "any", [](const Tensor& t, nb::handle dim, bool keepdim) {
+    return any(t, dims_from_python(dim, "any"), keepdim);
+  }, nb::arg("dim").none() = nb::none(), nb::arg("keepdim") = false);
+  bind_both(cls, m, "all", [](const Tensor& t, nb::handle dim, bool keepdim) {
+    return all(t, dims_from_python(dim, "all"), keepdim);
+  }, nb::arg("dim").none() = nb::none(), nb::arg("keepdim") = false);
+  bind_both(cls, m, "count_nonzero", [](const Tensor& t, nb::handle dim) {
+    return count_nonzero(t, dims_from_python(dim, "count_nonzero"));
+  }, nb::arg("dim").none() = nb::none());
 
   // ---- joining and splitting
   auto tensor_list = [](nb::handle seq, const char* op) {

@@ -10,3 +10,4 @@ binary_cross_entropy, binary_cross_entropy_with_logits = _nn.binary_cross_entrop
 nll_loss, cross_entropy = _nn.nll_loss, _nn.cross_entropy
 layer_norm, rms_norm, embedding = _nn.layer_norm, _nn.rms_norm, _nn.embedding
 dropout = _nn.dropout
+linear, one_hot, pad, scaled_dot_product_attention = _nn.linear, _nn.one_hot, _nn.pad, _nn.scaled_dot_product_attention
