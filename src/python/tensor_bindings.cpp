@@ -194,6 +194,42 @@ void bind_nn_functional(nb::module_& nn) {
     return maybe_inplace(input, [](const Tensor& x) { return mish(x); }, inplace);
   }, nb::arg("input"), nb::arg("inplace") = false);
   nn.def("sigmoid", [](const Tensor& x) { return sigmoid(x); }, nb::arg("input"));
+  // An int or a sequence of ints, as the conv and pooling arguments take.
+  auto ints = [](nb::handle h) {
+    std::vector<int64_t> v;
+    if (h.is_none()) return v;
+    if (PyLong_Check(h.ptr())) v.push_back(nb::cast<int64_t>(h));
+    else v = nb::cast<std::vector<int64_t>>(h);
+    return v;
+  };
+  nn.def("conv2d", [ints](const Tensor& x, const Tensor& w, std::optional<Tensor> b, nb::handle stride, nb::handle padding,
+                          nb::handle dilation, int64_t groups) {
+    VT_CHECK_KIND(!PyUnicode_Check(padding.ptr()), ErrorKind::NotImplemented, "conv2d(): string padding is not supported yet");
+    return conv2d(x, w, b, ints(stride), ints(padding), ints(dilation), groups);
+  }, nb::arg("input"), nb::arg("weight"), nb::arg("bias").none() = nb::none(), nb::arg("stride") = 1,
+     nb::arg("padding") = 0, nb::arg("dilation") = 1, nb::arg("groups") = 1);
+  nn.def("conv1d", [ints](const Tensor& x, const Tensor& w, std::optional<Tensor> b, nb::handle stride, nb::handle padding,
+                          nb::handle dilation, int64_t groups) {
+    VT_CHECK_KIND(!PyUnicode_Check(padding.ptr()), ErrorKind::NotImplemented, "conv1d(): string padding is not supported yet");
+    return conv1d(x, w, b, ints(stride), ints(padding), ints(dilation), groups);
+  }, nb::arg("input"), nb::arg("weight"), nb::arg("bias").none() = nb::none(), nb::arg("stride") = 1,
+     nb::arg("padding") = 0, nb::arg("dilation") = 1, nb::arg("groups") = 1);
+  nn.def("max_pool2d", [ints](const Tensor& x, nb::handle kernel, nb::handle stride, nb::handle padding, nb::handle dilation,
+                              bool ceil_mode, bool return_indices) {
+    VT_CHECK_KIND(!return_indices, ErrorKind::NotImplemented, "max_pool2d(): return_indices=True is not supported yet");
+    return max_pool2d(x, ints(kernel), ints(stride), ints(padding), ints(dilation), ceil_mode);
+  }, nb::arg("input"), nb::arg("kernel_size"), nb::arg("stride").none() = nb::none(), nb::arg("padding") = 0,
+     nb::arg("dilation") = 1, nb::arg("ceil_mode") = false, nb::arg("return_indices") = false);
+  nn.def("avg_pool2d", [ints](const Tensor& x, nb::handle kernel, nb::handle stride, nb::handle padding, bool ceil_mode,
+                              bool count_include_pad, std::optional<int64_t> divisor_override) {
+    return avg_pool2d(x, ints(kernel), ints(stride), ints(padding), ceil_mode, count_include_pad, divisor_override);
+  }, nb::arg("input"), nb::arg("kernel_size"), nb::arg("stride").none() = nb::none(), nb::arg("padding") = 0,
+     nb::arg("ceil_mode") = false, nb::arg("count_include_pad") = true, nb::arg("divisor_override").none() = nb::none());
+  nn.def("adaptive_avg_pool2d", [ints](const Tensor& x, nb::handle output_size) {
+    std::vector<int64_t> size = ints(output_size);
+    if (size.size() == 1) size.push_back(size[0]);
+    return adaptive_avg_pool2d(x, size);
+  }, nb::arg("input"), nb::arg("output_size"));
   nn.def("linear", [](const Tensor& x, const Tensor& w, std::optional<Tensor> b) { return linear(x, w, b); },
          nb::arg("input"), nb::arg("weight"), nb::arg("bias").none() = nb::none());
   nn.def("one_hot", [](const Tensor& t, int64_t classes) { return one_hot(t, classes); }, nb::arg("tensor"),

@@ -11,3 +11,5 @@ nll_loss, cross_entropy = _nn.nll_loss, _nn.cross_entropy
 layer_norm, rms_norm, embedding = _nn.layer_norm, _nn.rms_norm, _nn.embedding
 dropout = _nn.dropout
 linear, one_hot, pad, scaled_dot_product_attention = _nn.linear, _nn.one_hot, _nn.pad, _nn.scaled_dot_product_attention
+conv1d, conv2d, max_pool2d, avg_pool2d = _nn.conv1d, _nn.conv2d, _nn.max_pool2d, _nn.avg_pool2d
+adaptive_avg_pool2d = _nn.adaptive_avg_pool2d

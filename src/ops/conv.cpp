@@ -1,0 +1,192 @@
+// Convolution and pooling as compositions: im2col through the strided `unfold` view, then a
+// matrix product (or a reduction over the window). Correct and differentiable on every
+// backend; the fast path (oneDNN on CPU, cuDNN on CUDA) replaces these kernels later.
+#include "vt/dispatch.h"
+#include "vt/ops.h"
+
+namespace vt {
+
+namespace {
+
+struct Window2d {
+  int64_t kh, kw, sh, sw, ph, pw, dh, dw;
+};
+
+Window2d window_of(IntArrayRef kernel, IntArrayRef stride, IntArrayRef padding, IntArrayRef dilation, const char* op) {
+  auto pick = [op](IntArrayRef v, size_t i, int64_t fallback, const char* name) {
+    if (v.empty()) return fallback;
+    VT_CHECK(v.size() == 1 || v.size() == 2, op, "(): ", name, " must be a single int or a pair of ints");
+    return v.size() == 1 ? v[0] : v[i];
+  };
+  Window2d w{pick(kernel, 0, 1, "kernel_size"), pick(kernel, 1, 1, "kernel_size"), pick(stride, 0, 1, "stride"),
+             pick(stride, 1, 1, "stride"), pick(padding, 0, 0, "padding"), pick(padding, 1, 0, "padding"),
+             pick(dilation, 0, 1, "dilation"), pick(dilation, 1, 1, "dilation")};
+  VT_CHECK(w.sh > 0 && w.sw > 0, op, "(): stride should be greater than zero");
+  VT_CHECK(w.dh > 0 && w.dw > 0, op, "(): dilation should be greater than zero");
+  VT_CHECK(w.ph >= 0 && w.pw >= 0, op, "(): negative padding is not supported");
+  return w;
+}
+
+// [N, C, H, W] -> [N, C, OH, OW, KH, KW]: every window as a view (after padding).
+Tensor windows(const Tensor& input, const Window2d& w, const Scalar& pad_value, const char* op) {
+  Tensor x = (w.ph || w.pw) ? constant_pad_nd(input, std::vector<int64_t>{w.pw, w.pw, w.ph, w.ph}, pad_value) : input;
+  int64_t span_h = (w.kh - 1) * w.dh + 1, span_w = (w.kw - 1) * w.dw + 1;
+  VT_CHECK(x.size(2) >= span_h && x.size(3) >= span_w, op, "(): Kernel size can't be greater than actual input size");
+  Tensor cols = unfold(unfold(x, 2, span_h, w.sh), 3, span_w, w.sw);  // [N, C, OH, OW, span_h, span_w]
+  if (w.dh > 1) cols = slice(cols, 4, std::nullopt, std::nullopt, w.dh);
+  if (w.dw > 1) cols = slice(cols, 5, std::nullopt, std::nullopt, w.dw);
+  return cols;
+}
+
+Tensor conv2d_composite(const Tensor& input, const Tensor& weight, const std::optional<Tensor>& bias, IntArrayRef stride,
+                        IntArrayRef padding, IntArrayRef dilation, int64_t groups) {
+  bool unbatched = input.dim() == 3;
+  VT_CHECK(input.dim() == 4 || unbatched, "Expected 3D (unbatched) or 4D (batched) input to conv2d, but got input of size: ",
+           shape_str(input.sizes()));
+  VT_CHECK(weight.dim() == 4, "conv2d(): weight should be 4-D, got ", weight.dim(), "-D");
+  VT_CHECK(groups > 0, "non-positive groups is not supported");
+  Tensor x = unbatched ? unsqueeze(input, 0) : input;
+  int64_t channels = x.size(1), out_channels = weight.size(0);
+  VT_CHECK(channels == weight.size(1) * groups, "Given groups=", groups, ", weight of size ", shape_str(weight.sizes()),
+           ", expected input", shape_str(x.sizes()), " to have ", weight.size(1) * groups, " channels, but got ", channels,
+           " channels instead");
+  VT_CHECK(out_channels % groups == 0, "out_channels must be divisible by groups");
+  Window2d w = window_of(std::vector<int64_t>{weight.size(2), weight.size(3)}, stride, padding, dilation, "conv2d");
+  Tensor cols = windows(x, w, 0, "conv2d");  // [N, C, OH, OW, KH, KW]
+  int64_t n = cols.size(0), oh = cols.size(2), ow = cols.size(3);
+  int64_t per_group = channels / groups, out_per_group = out_channels / groups;
+  std::vector<Tensor> outputs;
+  for (int64_t g = 0; g < groups; ++g) {
+    // [N, OH, OW, C/g * KH * KW] @ [C/g * KH * KW, O/g]
+    Tensor group_cols = narrow(cols, 1, g * per_group, per_group);
+    Tensor rows = reshape(permute(group_cols, std::vector<int64_t>{0, 2, 3, 1, 4, 5}),
+                          std::vector<int64_t>{n * oh * ow, per_group * w.kh * w.kw});
+    Tensor kernel = reshape(narrow(weight, 0, g * out_per_group, out_per_group), std::vector<int64_t>{out_per_group, -1});
+    outputs.push_back(mm(rows, t(kernel)));
+  }
+  Tensor out = groups == 1 ? outputs[0] : cat(outputs, 1);
+  if (bias) out = add(out, *bias);
+  out = permute(reshape(out, std::vector<int64_t>{n, oh, ow, out_channels}), std::vector<int64_t>{0, 3, 1, 2});
+  return unbatched ? squeeze(out, std::vector<int64_t>{0}) : out;
+}
+
+Tensor conv1d_composite(const Tensor& input, const Tensor& weight, const std::optional<Tensor>& bias, IntArrayRef stride,
+                        IntArrayRef padding, IntArrayRef dilation, int64_t groups) {
+  VT_CHECK(input.dim() == 3 || input.dim() == 2, "Expected 2D (unbatched) or 3D (batched) input to conv1d, but got input "
+           "of size: ", shape_str(input.sizes()));
+  VT_CHECK(weight.dim() == 3, "conv1d(): weight should be 3-D, got ", weight.dim(), "-D");
+  auto pair = [](IntArrayRef v, int64_t fallback) {
+    return std::vector<int64_t>{1, v.empty() ? fallback : v[0]};
+  };
+  std::vector<int64_t> no_padding{0, padding.empty() ? 0 : padding[0]};
+  Tensor out = conv2d_composite(unsqueeze(input, -2), unsqueeze(weight, -2), bias, pair(stride, 1), no_padding,
+                                pair(dilation, 1), groups);
+  return squeeze(out, std::vector<int64_t>{-2});
+}
+
+Tensor max_pool2d_composite(const Tensor& input, IntArrayRef kernel, IntArrayRef stride, IntArrayRef padding,
+                            IntArrayRef dilation, bool ceil_mode) {
+  VT_CHECK_KIND(!ceil_mode, ErrorKind::NotImplemented, "max_pool2d(): ceil_mode=True is not supported yet");
+  bool unbatched = input.dim() == 3;
+  Tensor x = unbatched ? unsqueeze(input, 0) : input;
+  Window2d w = window_of(kernel, stride.empty() ? kernel : stride, padding, dilation, "max_pool2d");
+  VT_CHECK(w.ph <= w.kh / 2 && w.pw <= w.kw / 2, "pad should be at most half of effective kernel size");
+  Tensor cols = windows(x, w, -std::numeric_limits<double>::infinity(), "max_pool2d");
+  // max over the flattened window picks the first maximum, so its gradient goes where torch's does.
+  Tensor flat = reshape(cols, std::vector<int64_t>{cols.size(0), cols.size(1), cols.size(2), cols.size(3), -1});
+  Tensor out = std::get<0>(max_dim(flat, -1));
+  return unbatched ? squeeze(out, std::vector<int64_t>{0}) : out;
+}
+
+Tensor avg_pool2d_composite(const Tensor& input, IntArrayRef kernel, IntArrayRef stride, IntArrayRef padding,
+                            bool ceil_mode, bool count_include_pad, std::optional<int64_t> divisor_override) {
+  VT_CHECK_KIND(!ceil_mode, ErrorKind::NotImplemented, "avg_pool2d(): ceil_mode=True is not supported yet");
+  bool unbatched = input.dim() == 3;
+  Tensor x = unbatched ? unsqueeze(input, 0) : input;
+  Window2d w = window_of(kernel, stride.empty() ? kernel : stride, padding, {}, "avg_pool2d");
+  VT_CHECK(w.ph <= w.kh / 2 && w.pw <= w.kw / 2, "pad should be at most half of effective kernel size");
+  Tensor sums = sum(windows(x, w, 0, "avg_pool2d"), std::vector<int64_t>{4, 5});
+  Tensor out;
+  if (divisor_override) {
+    out = div(sums, scalar_to_tensor(static_cast<double>(*divisor_override)));
+  } else if (count_include_pad || (w.ph == 0 && w.pw == 0)) {
+    out = div(sums, scalar_to_tensor(static_cast<double>(w.kh * w.kw)));
+  } else {
+    // Count only the real (unpadded) elements of each window.
+    Tensor ones_map = ones(std::vector<int64_t>{1, 1, x.size(2), x.size(3)}, x.dtype(), x.device());
+    out = div(sums, sum(windows(ones_map, w, 0, "avg_pool2d"), std::vector<int64_t>{4, 5}));
+  }
+  return unbatched ? squeeze(out, std::vector<int64_t>{0}) : out;
+}
+
+Tensor adaptive_avg_pool2d_composite(const Tensor& input, IntArrayRef output_size) {
+  VT_CHECK(output_size.size() == 2, "adaptive_avg_pool2d: output_size must be 2");
+  bool unbatched = input.dim() == 3;
+  Tensor x = unbatched ? unsqueeze(input, 0) : input;
+  int64_t h = x.size(2), w = x.size(3), oh = output_size[0], ow = output_size[1];
+  Tensor out;
+  if (h % oh == 0 && w % ow == 0) {
+    out = avg_pool2d_composite(x, std::vector<int64_t>{h / oh, w / ow}, std::vector<int64_t>{h / oh, w / ow}, {}, false,
+                               true, std::nullopt);
+  } else {
+    // Cell (i, j) averages rows [floor(i*h/oh), ceil((i+1)*h/oh)) and the same for columns.
+    std::vector<Tensor> rows;
+    for (int64_t i = 0; i < oh; ++i) {
+      int64_t r0 = i * h / oh, r1 = ((i + 1) * h + oh - 1) / oh;
+      std::vector<Tensor> cells;
+      for (int64_t j = 0; j < ow; ++j) {
+        int64_t c0 = j * w / ow, c1 = ((j + 1) * w + ow - 1) / ow;
+        cells.push_back(mean(narrow(narrow(x, 2, r0, r1 - r0), 3, c0, c1 - c0), std::vector<int64_t>{2, 3}));
+      }
+      rows.push_back(stack(cells, -1));
+    }
+    out = stack(rows, -2);
+  }
+  return unbatched ? squeeze(out, std::vector<int64_t>{0}) : out;
+}
+
+}  // namespace
+
+VT_REGISTRATION(conv_ops) {
+  Registry& r = Registry::instance();
+  r.define("conv2d(Tensor input, Tensor weight, Tensor? bias=None, SymInt[2] stride=1, SymInt[2] padding=0, SymInt[2] dilation=1, SymInt groups=1) -> Tensor");
+  r.define("conv1d(Tensor input, Tensor weight, Tensor? bias=None, SymInt[1] stride=1, SymInt[1] padding=0, SymInt[1] dilation=1, SymInt groups=1) -> Tensor");
+  r.define("max_pool2d(Tensor self, int[2] kernel_size, int[2] stride=[], int[2] padding=0, int[2] dilation=1, bool ceil_mode=False) -> Tensor");
+  r.define("avg_pool2d(Tensor self, int[2] kernel_size, int[2] stride=[], int[2] padding=0, bool ceil_mode=False, bool count_include_pad=True, int? divisor_override=None) -> Tensor");
+  r.define("adaptive_avg_pool2d(Tensor self, SymInt[2] output_size) -> Tensor");
+  register_composite("conv2d", &conv2d_composite);
+  register_composite("conv1d", &conv1d_composite);
+  register_composite("max_pool2d", &max_pool2d_composite);
+  register_composite("avg_pool2d", &avg_pool2d_composite);
+  register_composite("adaptive_avg_pool2d", &adaptive_avg_pool2d_composite);
+}
+
+using ConvSignature = Tensor(const Tensor&, const Tensor&, const std::optional<Tensor>&, IntArrayRef, IntArrayRef,
+                             IntArrayRef, int64_t);
+Tensor conv2d(const Tensor& input, const Tensor& weight, const std::optional<Tensor>& bias, IntArrayRef stride,
+              IntArrayRef padding, IntArrayRef dilation, int64_t groups) {
+  static const TypedOp<ConvSignature> op("conv2d");
+  return op(input, weight, bias, stride, padding, dilation, groups);
+}
+Tensor conv1d(const Tensor& input, const Tensor& weight, const std::optional<Tensor>& bias, IntArrayRef stride,
+              IntArrayRef padding, IntArrayRef dilation, int64_t groups) {
+  static const TypedOp<ConvSignature> op("conv1d");
+  return op(input, weight, bias, stride, padding, dilation, groups);
+}
+Tensor max_pool2d(const Tensor& input, IntArrayRef kernel, IntArrayRef stride, IntArrayRef padding, IntArrayRef dilation,
+                  bool ceil_mode) {
+  static const TypedOp<Tensor(const Tensor&, IntArrayRef, IntArrayRef, IntArrayRef, IntArrayRef, bool)> op("max_pool2d");
+  return op(input, kernel, stride, padding, dilation, ceil_mode);
+}
+Tensor avg_pool2d(const Tensor& input, IntArrayRef kernel, IntArrayRef stride, IntArrayRef padding, bool ceil_mode,
+                  bool count_include_pad, std::optional<int64_t> divisor_override) {
+  static const TypedOp<Tensor(const Tensor&, IntArrayRef, IntArrayRef, IntArrayRef, bool, bool, std::optional<int64_t>)> op(
+      "avg_pool2d");
+  return op(input, kernel, stride, padding, ceil_mode, count_include_pad, divisor_override);
+}
+Tensor adaptive_avg_pool2d(const Tensor& input, IntArrayRef output_size) {
+  static const TypedOp<Tensor(const Tensor&, IntArrayRef)> op("adaptive_avg_pool2d");
+  return op(input, output_size);
+}
+
+}  // namespace vt
