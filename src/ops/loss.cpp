@@ -1,8 +1,9 @@
 // Losses, normalizations and variance, composed of differentiable ops (so their gradients,
 // double backward and forward-mode come from their parts). Fused kernels can replace them
 // later without changing the schemas.
-#include "vt/ops.h"
+#include "vt/autograd/meta.h"
 #include "vt/dispatch.h"
+#include "vt/ops.h"
 
 namespace vt {
 
@@ -180,6 +181,62 @@ Tensor rms_norm_composite(const Tensor& input, IntArrayRef normalized_shape, con
   return weight ? mul(out, *weight) : out;
 }
 
+// Per-channel statistics over (N, spatial...) in training (updating the running averages
+// in place, without history), the running averages in evaluation.
+Tensor batch_norm_composite(const Tensor& input, const std::optional<Tensor>& weight, const std::optional<Tensor>& bias,
+                            const std::optional<Tensor>& running_mean, const std::optional<Tensor>& running_var,
+                            bool training, double momentum, double eps) {
+  VT_CHECK(input.dim() >= 2, "batch_norm(): expected at least 2-D input, got ", input.dim(), "-D");
+  int64_t channels = input.size(1);
+  std::vector<int64_t> dims{0};
+  for (int64_t d = 2; d < input.dim(); ++d) dims.push_back(d);
+  DimVector channel_shape(input.dim(), 1);
+  channel_shape[1] = channels;
+  auto per_channel = [&](const Tensor& t) { return reshape(t, channel_shape); };
+  Tensor mean_value, var_value;
+  if (training) {
+    int64_t count = input.numel() / std::max<int64_t>(channels, 1);
+    VT_CHECK(count > 1, "Expected more than 1 value per channel when training, got input size ", shape_str(input.sizes()));
+    mean_value = mean(input, dims, true);
+    Tensor centered = sub(input, mean_value);
+    var_value = mean(mul(centered, centered), dims, true);
+    if (running_mean && running_var) {
+      autograd::BelowAutogradGuard no_history;
+      Tensor batch_mean = reshape(mean_value, std::vector<int64_t>{channels});
+      Tensor unbiased = mul(reshape(var_value, std::vector<int64_t>{channels}),
+                            scalar_to_tensor(static_cast<double>(count) / static_cast<double>(count - 1)));
+      copy_(*running_mean, add(mul(*running_mean, scalar_to_tensor(1 - momentum)), mul(batch_mean, scalar_to_tensor(momentum))));
+      copy_(*running_var, add(mul(*running_var, scalar_to_tensor(1 - momentum)), mul(unbiased, scalar_to_tensor(momentum))));
+    }
+  } else {
+    VT_CHECK(running_mean && running_var, "batch_norm(): running_mean and running_var must be defined in evaluation mode");
+    mean_value = per_channel(*running_mean);
+    var_value = per_channel(*running_var);
+  }
+  Tensor out = mul(sub(input, mean_value), rsqrt(add(var_value, scalar_to_tensor(eps))));
+  if (weight) out = mul(out, per_channel(*weight));
+  if (bias) out = add(out, per_channel(*bias));
+  return out;
+}
+
+Tensor group_norm_composite(const Tensor& input, int64_t num_groups, const std::optional<Tensor>& weight,
+                            const std::optional<Tensor>& bias, double eps) {
+  VT_CHECK(input.dim() >= 2, "group_norm(): expected at least 2-D input");
+  int64_t n = input.size(0), channels = input.size(1);
+  VT_CHECK(num_groups > 0 && channels % num_groups == 0, "Expected number of channels in input to be divisible by "
+           "num_groups, but got input of shape ", shape_str(input.sizes()), " and num_groups=", num_groups);
+  Tensor grouped = reshape(input, std::vector<int64_t>{n, num_groups, -1});
+  std::vector<int64_t> last{2};
+  Tensor centered = sub(grouped, mean(grouped, last, true));
+  Tensor normalized = mul(centered, rsqrt(add(mean(mul(centered, centered), last, true), scalar_to_tensor(eps))));
+  Tensor out = reshape(normalized, input.sizes());
+  DimVector channel_shape(input.dim(), 1);
+  channel_shape[1] = channels;
+  if (weight) out = mul(out, reshape(*weight, channel_shape));
+  if (bias) out = add(out, reshape(*bias, channel_shape));
+  return out;
+}
+
 }  // namespace
 
 VT_REGISTRATION(loss_ops) {
@@ -194,6 +251,10 @@ VT_REGISTRATION(loss_ops) {
   r.define("var.correction(Tensor self, int[1]? dim=None, *, Scalar correction=1, bool keepdim=False) -> Tensor");
   r.define("layer_norm(Tensor input, int[] normalized_shape, Tensor? weight=None, Tensor? bias=None, float eps=1e-05, bool cudnn_enable=True) -> Tensor");
   r.define("rms_norm(Tensor input, int[] normalized_shape, Tensor? weight=None, float? eps=None) -> Tensor");
+  r.define("batch_norm(Tensor input, Tensor? weight, Tensor? bias, Tensor? running_mean, Tensor? running_var, bool training, float momentum, float eps) -> Tensor");
+  r.define("group_norm(Tensor input, int num_groups, Tensor? weight=None, Tensor? bias=None, float eps=1e-05) -> Tensor");
+  register_composite("batch_norm", &batch_norm_composite);
+  register_composite("group_norm", &group_norm_composite);
   register_composite("mse_loss", &mse_loss_composite);
   register_composite("l1_loss", &l1_loss_composite);
   register_composite("smooth_l1_loss", &smooth_l1_loss_composite);
@@ -247,6 +308,18 @@ VT_COMPOSITE_API(Tensor, rms_norm, "rms_norm",
                  Tensor(const Tensor&, IntArrayRef, const std::optional<Tensor>&, std::optional<double>),
                  (const Tensor& input, IntArrayRef shape, const std::optional<Tensor>& weight, std::optional<double> eps),
                  (input, shape, weight, eps))
+VT_COMPOSITE_API(Tensor, batch_norm, "batch_norm",
+                 Tensor(const Tensor&, const std::optional<Tensor>&, const std::optional<Tensor>&, const std::optional<Tensor>&,
+                        const std::optional<Tensor>&, bool, double, double),
+                 (const Tensor& input, const std::optional<Tensor>& weight, const std::optional<Tensor>& bias,
+                  const std::optional<Tensor>& running_mean, const std::optional<Tensor>& running_var, bool training,
+                  double momentum, double eps),
+                 (input, weight, bias, running_mean, running_var, training, momentum, eps))
+VT_COMPOSITE_API(Tensor, group_norm, "group_norm",
+                 Tensor(const Tensor&, int64_t, const std::optional<Tensor>&, const std::optional<Tensor>&, double),
+                 (const Tensor& input, int64_t groups, const std::optional<Tensor>& weight, const std::optional<Tensor>& bias,
+                  double eps),
+                 (input, groups, weight, bias, eps))
 #undef VT_COMPOSITE_API
 
 }  // namespace vt

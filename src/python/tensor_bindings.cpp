@@ -230,6 +230,15 @@ void bind_nn_functional(nb::module_& nn) {
     if (size.size() == 1) size.push_back(size[0]);
     return adaptive_avg_pool2d(x, size);
   }, nb::arg("input"), nb::arg("output_size"));
+  nn.def("batch_norm", [](const Tensor& x, std::optional<Tensor> running_mean, std::optional<Tensor> running_var,
+                          std::optional<Tensor> weight, std::optional<Tensor> bias, bool training, double momentum, double eps) {
+    return batch_norm(x, weight, bias, running_mean, running_var, training, momentum, eps);
+  }, nb::arg("input"), nb::arg("running_mean").none(), nb::arg("running_var").none(), nb::arg("weight").none() = nb::none(),
+     nb::arg("bias").none() = nb::none(), nb::arg("training") = false, nb::arg("momentum") = 0.1, nb::arg("eps") = 1e-5);
+  nn.def("group_norm", [](const Tensor& x, int64_t groups, std::optional<Tensor> weight, std::optional<Tensor> bias, double eps) {
+    return group_norm(x, groups, weight, bias, eps);
+  }, nb::arg("input"), nb::arg("num_groups"), nb::arg("weight").none() = nb::none(), nb::arg("bias").none() = nb::none(),
+     nb::arg("eps") = 1e-5);
   nn.def("linear", [](const Tensor& x, const Tensor& w, std::optional<Tensor> b) { return linear(x, w, b); },
          nb::arg("input"), nb::arg("weight"), nb::arg("bias").none() = nb::none());
   nn.def("one_hot", [](const Tensor& t, int64_t classes) { return one_hot(t, classes); }, nb::arg("tensor"),

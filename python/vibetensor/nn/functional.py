@@ -13,3 +13,4 @@ dropout = _nn.dropout
 linear, one_hot, pad, scaled_dot_product_attention = _nn.linear, _nn.one_hot, _nn.pad, _nn.scaled_dot_product_attention
 conv1d, conv2d, max_pool2d, avg_pool2d = _nn.conv1d, _nn.conv2d, _nn.max_pool2d, _nn.avg_pool2d
 adaptive_avg_pool2d = _nn.adaptive_avg_pool2d
+batch_norm, group_norm = _nn.batch_norm, _nn.group_norm
