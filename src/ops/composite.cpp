@@ -169,7 +169,8 @@ Tensor pad_constant_composite(const Tensor& self, IntArrayRef pad, const Scalar&
 }
 
 Tensor sdpa_composite(const Tensor& query, const Tensor& key, const Tensor& value, const std::optional<Tensor>& attn_mask,
-                      double dropout_p, bool is_causal, std::optional<double> scale) {
+                      double dropout_p, bool is_causal, std::optional<double> scale, bool enable_gqa) {
+  VT_CHECK_KIND(!enable_gqa, ErrorKind::NotImplemented, "scaled_dot_product_attention(): enable_gqa is not supported yet");
   VT_CHECK(!(is_causal && attn_mask), "_scaled_dot_product_attention: Explicit attn_mask should not be set when "
            "is_causal=True");
   int64_t head_dim = query.size(-1);
@@ -209,7 +210,7 @@ VT_REGISTRATION(composite_ops) {
   r.define("all.dims(Tensor self, int[]? dim=None, bool keepdim=False) -> Tensor");
   r.define("count_nonzero.dim_IntList(Tensor self, int[] dim) -> Tensor");
   r.define("constant_pad_nd(Tensor self, SymInt[] pad, Scalar value=0) -> Tensor");
-  r.define("scaled_dot_product_attention(Tensor query, Tensor key, Tensor value, Tensor? attn_mask=None, float dropout_p=0.0, bool is_causal=False, *, float? scale=None) -> Tensor");
+  r.define("scaled_dot_product_attention(Tensor query, Tensor key, Tensor value, Tensor? attn_mask=None, float dropout_p=0.0, bool is_causal=False, *, float? scale=None, bool enable_gqa=False) -> Tensor");
   register_composite("linear", &linear_composite);
   register_composite("addmm", &addmm_composite);
   register_composite("baddbmm", &baddbmm_composite);
@@ -259,10 +260,11 @@ VT_COMPOSITE_API(count_nonzero, "count_nonzero.dim_IntList", Tensor(const Tensor
 VT_COMPOSITE_API(constant_pad_nd, "constant_pad_nd", Tensor(const Tensor&, IntArrayRef, const Scalar&),
                  (const Tensor& self, IntArrayRef pad, const Scalar& value), (self, pad, value))
 VT_COMPOSITE_API(scaled_dot_product_attention, "scaled_dot_product_attention",
-                 Tensor(const Tensor&, const Tensor&, const Tensor&, const std::optional<Tensor>&, double, bool, std::optional<double>),
+                 Tensor(const Tensor&, const Tensor&, const Tensor&, const std::optional<Tensor>&, double, bool,
+                        std::optional<double>, bool),
                  (const Tensor& q, const Tensor& k, const Tensor& v, const std::optional<Tensor>& mask, double dropout_p,
                   bool is_causal, std::optional<double> scale),
-                 (q, k, v, mask, dropout_p, is_causal, scale))
+                 (q, k, v, mask, dropout_p, is_causal, scale, false))
 #undef VT_COMPOSITE_API
 
 }  // namespace vt

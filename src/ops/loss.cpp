@@ -185,7 +185,7 @@ Tensor rms_norm_composite(const Tensor& input, IntArrayRef normalized_shape, con
 // in place, without history), the running averages in evaluation.
 Tensor batch_norm_composite(const Tensor& input, const std::optional<Tensor>& weight, const std::optional<Tensor>& bias,
                             const std::optional<Tensor>& running_mean, const std::optional<Tensor>& running_var,
-                            bool training, double momentum, double eps) {
+                            bool training, double momentum, double eps, bool /*cudnn_enabled: no cuDNN path*/) {
   VT_CHECK(input.dim() >= 2, "batch_norm(): expected at least 2-D input, got ", input.dim(), "-D");
   int64_t channels = input.size(1);
   std::vector<int64_t> dims{0};
@@ -220,7 +220,7 @@ Tensor batch_norm_composite(const Tensor& input, const std::optional<Tensor>& we
 }
 
 Tensor group_norm_composite(const Tensor& input, int64_t num_groups, const std::optional<Tensor>& weight,
-                            const std::optional<Tensor>& bias, double eps) {
+                            const std::optional<Tensor>& bias, double eps, bool /*cudnn_enabled*/) {
   VT_CHECK(input.dim() >= 2, "group_norm(): expected at least 2-D input");
   int64_t n = input.size(0), channels = input.size(1);
   VT_CHECK(num_groups > 0 && channels % num_groups == 0, "Expected number of channels in input to be divisible by "
@@ -251,8 +251,8 @@ VT_REGISTRATION(loss_ops) {
   r.define("var.correction(Tensor self, int[1]? dim=None, *, Scalar correction=1, bool keepdim=False) -> Tensor");
   r.define("layer_norm(Tensor input, int[] normalized_shape, Tensor? weight=None, Tensor? bias=None, float eps=1e-05, bool cudnn_enable=True) -> Tensor");
   r.define("rms_norm(Tensor input, int[] normalized_shape, Tensor? weight=None, float? eps=None) -> Tensor");
-  r.define("batch_norm(Tensor input, Tensor? weight, Tensor? bias, Tensor? running_mean, Tensor? running_var, bool training, float momentum, float eps) -> Tensor");
-  r.define("group_norm(Tensor input, int num_groups, Tensor? weight=None, Tensor? bias=None, float eps=1e-05) -> Tensor");
+  r.define("batch_norm(Tensor input, Tensor? weight, Tensor? bias, Tensor? running_mean, Tensor? running_var, bool training, float momentum, float eps, bool cudnn_enabled) -> Tensor");
+  r.define("group_norm(Tensor input, int num_groups, Tensor? weight=None, Tensor? bias=None, float eps=1e-05, bool cudnn_enabled=True) -> Tensor");
   register_composite("batch_norm", &batch_norm_composite);
   register_composite("group_norm", &group_norm_composite);
   register_composite("mse_loss", &mse_loss_composite);
@@ -310,16 +310,16 @@ VT_COMPOSITE_API(Tensor, rms_norm, "rms_norm",
                  (input, shape, weight, eps))
 VT_COMPOSITE_API(Tensor, batch_norm, "batch_norm",
                  Tensor(const Tensor&, const std::optional<Tensor>&, const std::optional<Tensor>&, const std::optional<Tensor>&,
-                        const std::optional<Tensor>&, bool, double, double),
+                        const std::optional<Tensor>&, bool, double, double, bool),
                  (const Tensor& input, const std::optional<Tensor>& weight, const std::optional<Tensor>& bias,
                   const std::optional<Tensor>& running_mean, const std::optional<Tensor>& running_var, bool training,
                   double momentum, double eps),
-                 (input, weight, bias, running_mean, running_var, training, momentum, eps))
+                 (input, weight, bias, running_mean, running_var, training, momentum, eps, true))
 VT_COMPOSITE_API(Tensor, group_norm, "group_norm",
-                 Tensor(const Tensor&, int64_t, const std::optional<Tensor>&, const std::optional<Tensor>&, double),
+                 Tensor(const Tensor&, int64_t, const std::optional<Tensor>&, const std::optional<Tensor>&, double, bool),
                  (const Tensor& input, int64_t groups, const std::optional<Tensor>& weight, const std::optional<Tensor>& bias,
                   double eps),
-                 (input, groups, weight, bias, eps))
+                 (input, groups, weight, bias, eps, true))
 #undef VT_COMPOSITE_API
 
 }  // namespace vt
