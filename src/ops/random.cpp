@@ -93,7 +93,7 @@ const Tensor& bernoulli_kernel(const Tensor& self, const Tensor& p, Generator* g
   });
 }
 
-Tensor randperm_kernel(int64_t n, std::optional<ScalarType> dtype, Device device, Generator* generator) {
+Tensor randperm_kernel(int64_t n, Generator* generator, std::optional<ScalarType> dtype, Device device) {
   VT_CHECK(n >= 0, "randperm(): n must be non-negative, got ", n);
   Tensor keys = empty(std::vector<int64_t>{n}, ScalarType::Float64, device);
   uniform_kernel(keys, 0, 1, generator);
@@ -150,7 +150,7 @@ VT_REGISTRATION(random_ops) {
   r.define("normal_(Tensor(a!) self, float mean=0, float std=1, *, Generator? generator=None) -> Tensor(a!)");
   r.define("random_.from(Tensor(a!) self, int from, int? to, *, Generator? generator=None) -> Tensor(a!)");
   r.define("bernoulli_.Tensor(Tensor(a!) self, Tensor p, *, Generator? generator=None) -> Tensor(a!)");
-  r.define("randperm(SymInt n, *, ScalarType? dtype=None, Device device, Generator? generator=None) -> Tensor");
+  r.define("randperm(SymInt n, *, Generator? generator=None, ScalarType? dtype=None, Device device) -> Tensor");
   r.define("dropout(Tensor input, float p, bool train) -> Tensor");
   register_kernel("uniform_", DispatchKey::CPU, &uniform_kernel);
   register_kernel("normal_", DispatchKey::CPU, &normal_kernel);
@@ -181,8 +181,8 @@ const Tensor& bernoulli_(const Tensor& self, const Tensor& p, Generator* generat
   return op(self, p, generator);
 }
 Tensor randperm(int64_t n, std::optional<ScalarType> dtype, Device device, Generator* generator) {
-  static const TypedOp<Tensor(int64_t, std::optional<ScalarType>, Device, Generator*)> op("randperm");
-  return op(n, dtype, device, generator);
+  static const TypedOp<Tensor(int64_t, Generator*, std::optional<ScalarType>, Device)> op("randperm");
+  return op(n, generator, dtype, device);
 }
 Tensor dropout(const Tensor& input, double p, bool train) {
   static const TypedOp<Tensor(const Tensor&, double, bool)> op("dropout");

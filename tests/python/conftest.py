@@ -1,0 +1,22 @@
+"""pytest configuration shared by the suite.
+
+An expected failure (a test marked xfail, statically or with request.applymarker) reports only its
+reason, but pytest still formats the traceback of its exception in full, parsing the source of
+every file on the way (torch/nn/functional.py included): a second per xfail, most of the suite's
+run time. Their tracebacks are formatted in the "line" style instead, which reads no source.
+Tests without an xfail marker keep the configured style.
+"""
+import pytest
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_makereport(item, call):
+    if call.excinfo is None or item.get_closest_marker("xfail") is None:
+        return (yield)
+    option = item.config.option
+    saved = getattr(option, "tbstyle", "auto")
+    option.tbstyle = "line"
+    try:
+        return (yield)
+    finally:
+        option.tbstyle = saved
