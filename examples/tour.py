@@ -43,3 +43,19 @@ print("numpy sees the in-place add:", array)
 
 section("the op registry")
 print(len(vt.ops.list_ops()), "ops, for example:", vt.ops.schema("add"))
+
+section("autograd: fit y = 3x - 1 by gradient descent")
+vt.manual_seed(0)
+inputs = vt.randn(64, 1)
+targets = inputs * 3 - 1
+weight = vt.zeros(1, 1, requires_grad=True)
+bias = vt.zeros(1, requires_grad=True)
+for step in range(200):
+    loss = vt.nn.functional.mse_loss(vt.nn.functional.linear(inputs, weight, bias), targets)
+    loss.backward()
+    with vt.no_grad():
+        weight -= weight.grad * 0.1
+        bias -= bias.grad * 0.1
+    weight.grad = None
+    bias.grad = None
+print(f"loss {loss.item():.6f}, weight {weight.item():.4f}, bias {bias.item():.4f}")
