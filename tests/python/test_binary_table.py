@@ -2,7 +2,7 @@
 xlogy, logical_and/or/xor, bitwise_and/or/xor), the operators % & | ^ ~, logical_not, bitwise_not
 and the predicates isnan/isinf/isfinite against torch: every dtype and mixed dtypes, broadcasting,
 Python-number operands, out= and in-place forms, non-contiguous inputs, NaN, inf, signed zeros,
-division by zero and the errors torch raises."""
+division by zero, the errors torch raises, and gradients against torch's."""
 import math
 
 import pytest
@@ -10,6 +10,7 @@ import torch
 
 from helpers import (DTYPE_NAMES, FLOAT_NAMES, INT_NAMES, compare, compare_layouts, expanded, make, raises_like_torch,
                      run_in_child)
+from test_autograd_ops import check
 
 TABLE = ["maximum", "minimum", "fmod", "remainder", "floor_divide", "atan2", "hypot", "copysign", "xlogy",
          "logical_and", "logical_or", "logical_xor", "bitwise_and", "bitwise_or", "bitwise_xor"]
@@ -388,3 +389,34 @@ def test_logical_out_dtypes(op, out_dtype):
 def test_bitwise_not_full_range(dtype):
     info = torch.iinfo(getattr(torch, dtype))
     compare(lambda m, x: m.bitwise_not(x), torch.tensor([info.min, info.max, 0, 1, 85], dtype=getattr(torch, dtype)))
+
+
+# ---- gradients against torch (float64 and float32; contiguous, transposed and sliced leaves)
+
+GRAD_OPERANDS = {  # what each operand goes through first, to stay away from jumps and the domain's edge
+    "maximum": (lambda x: x, lambda y: y * 3), "minimum": (lambda x: x, lambda y: y * 3),
+    "fmod": (lambda x: x * 3, lambda y: y.abs() + 0.5), "remainder": (lambda x: x * 3, lambda y: y.abs() + 0.5),
+    "atan2": (lambda x: x, lambda y: y), "hypot": (lambda x: x, lambda y: y),
+    "copysign": (lambda x: x, lambda y: y), "xlogy": (lambda x: x, lambda y: y.abs() + 0.5),
+}
+
+
+@pytest.mark.parametrize("op", GRAD_OPERANDS)
+def test_binary_table_grad(op):
+    a, b = GRAD_OPERANDS[op]
+    check(lambda m, x, y: getattr(m, op)(a(x), b(y)), (3, 4), (3, 4))
+    check(lambda m, x, y: getattr(m, op)(a(x), b(y)), (3, 4), (4,))  # broadcast: the gradient is summed
+    if op not in NO_TORCH_INPLACE:
+        check(lambda m, x, y: getattr(a(x) * 1, op + "_")(b(y)), (3, 4), (3, 1))
+
+
+@pytest.mark.parametrize("op", ["maximum", "minimum"])
+def test_maximum_minimum_grad_ties(op):
+    """Where the operands are equal each gets half the gradient, as in torch."""
+    check(lambda m, x, y: getattr(m, op)(x, m.where(y > 0, x, y)), (3, 4), (3, 4))
+    check(lambda m, x: getattr(m, op)(x, x), (3, 4))
+
+
+def test_copysign_xlogy_grad_at_zero():
+    check(lambda m, x, y: m.copysign(x * 0, y) + m.copysign(x, y * 0), (3, 4), (3, 4))
+    check(lambda m, x, y: m.xlogy(x * 0, y.abs() + 0.5) + m.xlogy(x, y * 0 + 1), (3, 4), (3, 4))

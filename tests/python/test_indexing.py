@@ -142,6 +142,24 @@ def test_scatter_add_index_forms():
             make((1000,), "float64"))
 
 
+@pytest.mark.xfail(strict=True, reason="scatter_add on float16/bfloat16 accumulates in the tensor's dtype: 4096 ones "
+                   "scattered into one float16 element give 2048 (bfloat16: 256); torch accumulates in float32 and "
+                   "gives 4096")
+@pytest.mark.parametrize("dtype", ["float16", "bfloat16"])
+def test_scatter_add_half_accumulates_in_float32(dtype):
+    ones = torch.ones(4096, dtype=getattr(torch, dtype))
+    compare(lambda m, t, j, u: m.scatter_add(t, 0, j, u), torch.zeros(2, dtype=ones.dtype),
+            torch.zeros(4096, dtype=torch.int64), ones)
+
+
+def test_index_add_half_accumulation():
+    """index_add adds slice by slice in the tensor's dtype, in torch too (4096 float16 ones give 2048)."""
+    for dtype in ["float16", "bfloat16"]:
+        ones = torch.ones(4096, dtype=getattr(torch, dtype))
+        compare(lambda m, t, j, u: m.index_add(t, 0, j, u), torch.zeros(2, dtype=ones.dtype),
+                torch.zeros(4096, dtype=torch.int64), ones)
+
+
 def test_scatter_add_errors():
     x = make((3, 4))
     raises_like_torch(lambda m, t, j, u: m.scatter_add(t, 1, j, u), x, torch.tensor([[1.0]]), make((1, 1)))
