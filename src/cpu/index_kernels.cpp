@@ -11,9 +11,11 @@ void check_index_tensor(const Tensor& index, const char* op) {
   VT_CHECK(index.dtype() == ScalarType::Int64, op, "(): Expected dtype int64 for index");
 }
 
-int64_t checked_index(int64_t i, int64_t size, int64_t dim, const char* op) {
-  VT_CHECK_INDEX(i >= -size && i < size, op, "(): index ", i, " is out of bounds for dimension ", dim, " with size ", size);
-  return i < 0 ? i + size : i;
+// Index tensors do not wrap negative values (unlike Python indexing), as in torch. torch
+// raises RuntimeError from gather/scatter and IndexError from index_select/index_add.
+int64_t checked_index(int64_t i, int64_t size, int64_t dim, const char* op, ErrorKind kind = ErrorKind::Runtime) {
+  VT_CHECK_KIND(i >= 0 && i < size, kind, op, "(): index ", i, " is out of bounds for dimension ", dim, " with size ", size);
+  return i;
 }
 
 // Calls fn(offset_in_index_tensor_layout, coordinates) for every element of `shape`.
@@ -77,6 +79,14 @@ Tensor scatter_add_cpu(const Tensor& self, int64_t dim, const Tensor& index, con
   check_index_tensor(index, "scatter_add");
   int64_t d = wrap_dim(dim, self.dim());
   VT_CHECK(src.dtype() == self.dtype(), "scatter_add(): Expected self.dtype to be equal to src.dtype");
+  VT_CHECK(index.dim() == self.dim() && src.dim() == self.dim(),
+           "Index tensor must have the same number of dimensions as self tensor");
+  for (int64_t k = 0; k < index.dim(); ++k) {
+    // Every index position must exist in src, and (off `dim`) in self: no read or write past them.
+    VT_CHECK(index.sizes()[k] <= src.sizes()[k] && (k == d || index.sizes()[k] <= self.sizes()[k]),
+             "Expected index ", shape_str(index.sizes()), " to be no larger than self ", shape_str(self.sizes()),
+             " apart from dimension ", d, " and to be no larger size than src ", shape_str(src.sizes()));
+  }
   Tensor out = clone(self);
   int64_t size = self.dim() == 0 ? 1 : self.sizes()[d];
   dispatch_numeric_types(self.dtype(), "scatter_add", [&](auto tag) {
@@ -114,7 +124,7 @@ Tensor index_select_cpu(const Tensor& self, int64_t dim, const Tensor& index) {
   int64_t size = self.dim() == 0 ? 1 : self.sizes()[d];
   const int64_t* ids = idx.data<int64_t>();
   for (int64_t k = 0; k < idx.numel(); ++k) {
-    int64_t i = checked_index(ids[k], size, d, "index_select");
+    int64_t i = checked_index(ids[k], size, d, "index_select", ErrorKind::Index);
     if (self.dim() == 0) return clone(self);
     copy_(select(out, d, k), select(self, d, i));
   }
@@ -125,12 +135,18 @@ Tensor index_select_cpu(const Tensor& self, int64_t dim, const Tensor& index) {
 Tensor index_add_cpu(const Tensor& self, int64_t dim, const Tensor& index, const Tensor& source, const Scalar& alpha) {
   VT_CHECK(index.dim() <= 1, "index_add_(): Index is supposed to be a vector");
   int64_t d = wrap_dim(dim, self.dim());
+  VT_CHECK(source.dim() == 0 || source.size(d) == index.numel(), "index_add_(): Number of indices (", index.numel(),
+           ") should be equal to source.size(dim) (", source.dim() == 0 ? 1 : source.size(d), ")");
+  for (int64_t k = 0; k < source.dim(); ++k) {
+    VT_CHECK(k == d || source.sizes()[k] == self.sizes()[k], "index_add_(): source and self must match in every ",
+             "dimension but ", d, ": self ", shape_str(self.sizes()), ", source ", shape_str(source.sizes()));
+  }
   Tensor idx = contiguous(to(reshape(index, std::vector<int64_t>{-1}), ScalarType::Int64));
   Tensor out = clone(self);
   int64_t size = self.dim() == 0 ? 1 : self.sizes()[d];
   const int64_t* ids = idx.data<int64_t>();
   for (int64_t k = 0; k < idx.numel(); ++k) {
-    int64_t i = checked_index(ids[k], size, d, "index_add");
+    int64_t i = checked_index(ids[k], size, d, "index_add", ErrorKind::Index);
     Tensor slot = self.dim() == 0 ? out : select(out, d, i);
     Tensor piece = source.dim() == 0 ? source : select(source, d, k);
     add_(slot, piece, alpha);

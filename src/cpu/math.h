@@ -65,6 +65,13 @@ C minimum_scalar(C x, C y) {
   return x < y ? x : y;
 }
 
+// -a with two's-complement wrapping (the negation of the minimum is the minimum).
+template <class C>
+C wrapping_negate(C a) {
+  using U = std::make_unsigned_t<C>;
+  return static_cast<C>(static_cast<U>(0) - static_cast<U>(a));
+}
+
 // C's fmod: the remainder has the sign of the dividend. Integer division by zero raises.
 template <class C>
 C fmod_scalar(C x, C y) {
@@ -72,6 +79,9 @@ C fmod_scalar(C x, C y) {
     return std::fmod(x, y);
   } else {
     if (y == 0) fail(ErrorKind::Runtime, "ZeroDivisionError");
+    if constexpr (std::is_signed_v<C>) {
+      if (y == -1) return 0;  // min % -1 traps on x86; the answer is 0
+    }
     return static_cast<C>(x % y);
   }
 }
@@ -98,6 +108,9 @@ C floor_divide_scalar(C a, C b) {
     return floored;
   } else {
     if (b == 0) fail(ErrorKind::Runtime, "ZeroDivisionError");
+    if constexpr (std::is_signed_v<C>) {
+      if (b == -1) return wrapping_negate(a);  // min / -1 traps on x86; torch wraps to min
+    }
     C q = static_cast<C>(a / b);
     if ((a % b != 0) && ((a < 0) != (b < 0))) q -= 1;
     return q;

@@ -90,6 +90,9 @@ Tensor div_fn(const Tensor& out, const Tensor& a, const Tensor& b, bool inplace,
       } else {
         cpu_kernel(iter, [](T x, T y) -> T {
           VT_CHECK(y != 0, "ZeroDivisionError");
+          if constexpr (std::is_signed_v<T>) {
+            if (y == -1) return wrapping_negate(x);  // min / -1 traps on x86
+          }
           return static_cast<T>(x / y);
         });
       }

@@ -77,7 +77,20 @@ Tensor nll_loss_composite(const Tensor& input, const Tensor& target, const std::
   int64_t classes = x.size(1);
   VT_CHECK(!weight || (weight->dim() == 1 && weight->numel() == classes), "weight tensor should be defined either for all ",
            classes, " classes or no classes but got weight tensor of shape: ", shape_str(weight->sizes()));
+  for (int64_t d = 1; d < t.dim(); ++d) {
+    VT_CHECK(t.size(d) == x.size(d + 1), "Expected target size ", shape_str(IntArrayRef(x.sizes()).subspan(0, 1)),
+             "+", shape_str(IntArrayRef(x.sizes()).subspan(2)), ", got ", shape_str(t.sizes()));
+  }
   Tensor keep = ne(t, scalar_to_tensor(ignore_index));
+  if (t.numel() > 0) {
+    // Every target that is not ignored must name a class.
+    Tensor bad = logical_and(keep, logical_or(lt(t, scalar_to_tensor(int64_t{0})), ge(t, scalar_to_tensor(classes))));
+    if (any(bad).item().to_int()) {
+      Tensor bad_values = where(bad, t, scalar_to_tensor(int64_t{0}));
+      int64_t lowest = amin(bad_values).item().to_int();
+      fail(ErrorKind::Index, "Target ", lowest < 0 ? lowest : amax(bad_values).item().to_int(), " is out of bounds.");
+    }
+  }
   Tensor safe = where(keep, t, scalar_to_tensor(int64_t{0}));  // ignored targets read class 0, then count for 0
   Tensor picked = squeeze(gather(x, 1, unsqueeze(safe, 1)), std::vector<int64_t>{1});
   Tensor w = weight ? reshape(index_select(*weight, 0, reshape(safe, std::vector<int64_t>{-1})), safe.sizes())
@@ -113,7 +126,7 @@ Tensor cross_entropy_composite(const Tensor& input, const Tensor& target, const 
     Tensor loss = neg(sum(terms, std::vector<int64_t>{class_dim}));
     if (reduction == kNone) return loss;
     if (reduction == kSum) return sum(loss);
-    return input.dim() == 1 ? loss : div(sum(loss), scalar_to_tensor(static_cast<double>(input.size(0))));
+    return mean(loss);  // over the batch and any spatial dims
   }
   Tensor nll = nll_loss_composite(log_p, target, weight, reduction, ignore_index);
   if (label_smoothing == 0) return nll;
@@ -171,6 +184,11 @@ Tensor rms_norm_composite(const Tensor& input, IntArrayRef normalized_shape, con
                           std::optional<double> eps) {
   int64_t n = static_cast<int64_t>(normalized_shape.size());
   VT_CHECK(n >= 1 && input.dim() >= n, "rms_norm(): normalized_shape has ", n, " dims, input has ", input.dim());
+  for (int64_t i = 0; i < n; ++i) {
+    VT_CHECK(input.size(input.dim() - n + i) == normalized_shape[i], "Given normalized_shape=", shape_str(normalized_shape),
+             ", expected input with shape [*, ", shape_str(normalized_shape).substr(1), ", but got input of size",
+             shape_str(input.sizes()));
+  }
   std::vector<int64_t> dims;
   for (int64_t d = input.dim() - n; d < input.dim(); ++d) dims.push_back(d);
   // torch's default eps is the machine epsilon of the input's dtype.

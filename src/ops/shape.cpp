@@ -157,7 +157,10 @@ Tensor squeeze_impl(const Tensor& self, OptionalDims dims) {
   int64_t ndim = self.dim();
   std::vector<bool> drop(ndim, false);
   if (dims && !dims->empty()) {
-    for (int64_t d : *dims) drop[wrap_dim(d, ndim)] = ndim > 0;
+    for (int64_t d : *dims) {
+      int64_t w = wrap_dim(d, ndim);  // a 0-dim tensor accepts dim 0 and -1, and has nothing to drop
+      if (ndim > 0) drop[w] = true;
+    }
   } else {
     std::fill(drop.begin(), drop.end(), true);
   }

@@ -373,17 +373,11 @@ def test_cross_entropy_label_smoothing(reduction, label_smoothing):
     compare(lambda m, a, b: ce(m, a, b), make((4,)), torch.tensor(2))
 
 
-PROBABILITY_MEAN_BUG = ("cross_entropy with class-probability targets and extra dims, reduction='mean', divides the "
-                        "sum by the batch size N; torch divides by N * d1 * ... (input.numel() / C): for an input of "
-                        "shape (2, 4, 3) the loss is 3x torch's, and so is the gradient")
-
 
 @pytest.mark.parametrize("label_smoothing", [0.0, 0.2, 1.0])
 @pytest.mark.parametrize("reduction", REDUCTIONS)
 @pytest.mark.parametrize("shape", [(6, 4), (4,), (2, 4, 3), (0, 4)], ids=str)
 def test_cross_entropy_probability_targets(request, shape, reduction, label_smoothing):
-    if shape == (2, 4, 3) and reduction == "mean":
-        request.applymarker(pytest.mark.xfail(strict=True, reason=PROBABILITY_MEAN_BUG))
     class_dim = 0 if len(shape) == 1 else 1
     x, p = make(shape, seed=1), probabilities(shape, seed=2, dim=class_dim)
     w = make((4,), low=0.1, high=2.0, seed=5)
@@ -438,8 +432,6 @@ def test_nll_loss_integer_input_errors():
     raises_like_torch(lambda m, a, b: m.nn.functional.nll_loss(a, b), (x * 3).long(), t)
 
 
-@pytest.mark.xfail(strict=True, reason="nll_loss and cross_entropy take a negative class index that is not "
-                   "ignore_index (-1 picks the last class); torch raises IndexError 'Target -1 is out of bounds.'")
 @pytest.mark.parametrize("reduction", REDUCTIONS)
 @pytest.mark.parametrize("loss", CLASS_LOSSES)
 def test_class_index_loss_negative_target_errors(loss, reduction):
@@ -450,9 +442,6 @@ def test_class_index_loss_negative_target_errors(loss, reduction):
                       torch.tensor([0, 1, -4, 3, 2, 0]))
 
 
-@pytest.mark.xfail(strict=True, reason="nll_loss with extra dims does not check the target's shape: a (2, 2) target "
-                   "for a (2, 4, 3) input gives a loss; torch raises RuntimeError 'Expected target size [2, 3], got "
-                   "[2, 2]'")
 @pytest.mark.parametrize("reduction", REDUCTIONS)
 def test_nll_loss_spatial_target_shape_errors(reduction):
     x, t = nll_inputs((2, 4, 3))
@@ -552,9 +541,6 @@ def test_rms_norm_errors():
     raises_like_torch(lambda m, a: m.nn.functional.rms_norm(a, (5,)), x.long())
 
 
-@pytest.mark.xfail(strict=True, reason="rms_norm does not check normalized_shape against the input's trailing dims: "
-                   "rms_norm(x of shape (4, 5), (4,)) normalizes over the last dim; torch raises RuntimeError 'Given "
-                   "normalized_shape=[4], expected input with shape [*4], but got input of size[4, 5]'")
 def test_rms_norm_normalized_shape_errors():
     raises_like_torch(lambda m, a: m.nn.functional.rms_norm(a, (4,)), make((4, 5)))
     raises_like_torch(lambda m, a: m.nn.functional.rms_norm(a, (4, 4)), make((3, 4, 5)))
@@ -867,7 +853,6 @@ def test_cross_entropy_probability_targets_grad(reduction, label_smoothing):
         check(lambda m, x, y: ce(m, x, y.softmax(1)), (2, 4, 3), (2, 4, 3))
 
 
-@pytest.mark.xfail(strict=True, reason=PROBABILITY_MEAN_BUG)
 def test_cross_entropy_probability_targets_spatial_mean_grad():
     check(lambda m, x, y: m.nn.functional.cross_entropy(x, y.softmax(1)), (2, 4, 3), (2, 4, 3))
 

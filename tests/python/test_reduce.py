@@ -364,8 +364,6 @@ def test_logsumexp_special_values():
     compare(lambda m, t: m.logsumexp(t, 1), make((300, 1000)), rtol=1e-5)
 
 
-@pytest.mark.xfail(strict=True, reason="logsumexp of a 0-dim tensor over dim 0 (or -1) without keepdim crashes the "
-                   "process (SIGSEGV); torch returns the value: logsumexp(tensor(1.), 0) is tensor(1.)")
 def test_logsumexp_0dim_dim0():
     """Run in a child process: the failure mode is a crash."""
     expected = [torch.logsumexp(torch.tensor(1.5), 0).item(), torch.tensor(-2.0).logsumexp(-1).item()]
