@@ -161,17 +161,23 @@ Tensor var_composite(const Tensor& self, OptionalDims dims, const Scalar& correc
   return div(squares, scalar_to_tensor(divisor));
 }
 
-Tensor layer_norm_composite(const Tensor& input, IntArrayRef normalized_shape, const std::optional<Tensor>& weight,
-                            const std::optional<Tensor>& bias, double eps, bool /*cudnn_enable: no cuDNN path*/) {
+// The trailing dims that `normalized_shape` names, checked against the input's shape.
+std::vector<int64_t> normalized_dims(const Tensor& input, IntArrayRef normalized_shape, const char* op) {
   int64_t n = static_cast<int64_t>(normalized_shape.size());
-  VT_CHECK(n >= 1 && input.dim() >= n, "layer_norm(): normalized_shape has ", n, " dims, input has ", input.dim());
+  VT_CHECK(n >= 1 && input.dim() >= n, op, "(): normalized_shape has ", n, " dims, input has ", input.dim());
+  std::vector<int64_t> dims;
   for (int64_t i = 0; i < n; ++i) {
     VT_CHECK(input.size(input.dim() - n + i) == normalized_shape[i], "Given normalized_shape=", shape_str(normalized_shape),
              ", expected input with shape [*, ", shape_str(normalized_shape).substr(1), ", but got input of size",
              shape_str(input.sizes()));
+    dims.push_back(input.dim() - n + i);
   }
-  std::vector<int64_t> dims;
-  for (int64_t d = input.dim() - n; d < input.dim(); ++d) dims.push_back(d);
+  return dims;
+}
+
+Tensor layer_norm_composite(const Tensor& input, IntArrayRef normalized_shape, const std::optional<Tensor>& weight,
+                            const std::optional<Tensor>& bias, double eps, bool /*cudnn_enable: no cuDNN path*/) {
+  std::vector<int64_t> dims = normalized_dims(input, normalized_shape, "layer_norm");
   Tensor centered = sub(input, mean(input, dims, true));
   Tensor variance = mean(mul(centered, centered), dims, true);  // biased, as layer_norm uses
   Tensor out = mul(centered, rsqrt(add(variance, scalar_to_tensor(eps))));
@@ -182,15 +188,7 @@ Tensor layer_norm_composite(const Tensor& input, IntArrayRef normalized_shape, c
 
 Tensor rms_norm_composite(const Tensor& input, IntArrayRef normalized_shape, const std::optional<Tensor>& weight,
                           std::optional<double> eps) {
-  int64_t n = static_cast<int64_t>(normalized_shape.size());
-  VT_CHECK(n >= 1 && input.dim() >= n, "rms_norm(): normalized_shape has ", n, " dims, input has ", input.dim());
-  for (int64_t i = 0; i < n; ++i) {
-    VT_CHECK(input.size(input.dim() - n + i) == normalized_shape[i], "Given normalized_shape=", shape_str(normalized_shape),
-             ", expected input with shape [*, ", shape_str(normalized_shape).substr(1), ", but got input of size",
-             shape_str(input.sizes()));
-  }
-  std::vector<int64_t> dims;
-  for (int64_t d = input.dim() - n; d < input.dim(); ++d) dims.push_back(d);
+  std::vector<int64_t> dims = normalized_dims(input, normalized_shape, "rms_norm");
   // torch's default eps is the machine epsilon of the input's dtype.
   double e = eps.value_or(input.dtype() == ScalarType::Float64 ? 2.220446049250313e-16
                           : input.dtype() == ScalarType::Float16 ? 0.0009765625
