@@ -19,6 +19,8 @@ Tensor empty(IntArrayRef size, ScalarType dtype, Device device = Device());
 Tensor full(IntArrayRef size, const Scalar& value, std::optional<ScalarType> dtype = std::nullopt, Device device = Device());
 Tensor zeros(IntArrayRef size, ScalarType dtype, Device device = Device());
 Tensor ones(IntArrayRef size, ScalarType dtype, Device device = Device());
+// Zeros with t's shape, dtype and device.
+inline Tensor zeros_like(const Tensor& t) { return zeros(t.sizes(), t.dtype(), t.device()); }
 Tensor arange(const Scalar& start, const Scalar& end, const Scalar& step, std::optional<ScalarType> dtype = std::nullopt,
               Device device = Device());
 // An uninitialized tensor shaped like `self`, keeping its strides when they are a

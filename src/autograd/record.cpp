@@ -94,7 +94,7 @@ const Tensor& apply_inplace(const Tensor& self, std::string_view op,
     // torch's names for these nodes.
     std::string name = op == "fill_" ? "FillBackward2" : op == "copy_" ? "CopyBackwards" : std::string(op) + "Backward";
     set_history(result, make_node(name, {&original}, [](FunctionNode&, const TensorList& g) {
-      return TensorList{zeros(g[0].sizes(), g[0].dtype(), g[0].device())};
+      return TensorList{zeros_like(g[0])};
     }));
   }
   VT_CHECK(std::equal(result.sizes().begin(), result.sizes().end(), self.sizes().begin(), self.sizes().end()),
@@ -105,7 +105,7 @@ const Tensor& apply_inplace(const Tensor& self, std::string_view op,
   if (has_tangent(result) || has_tangent(self)) {
     // The new tangent, written into self's tangent when it has one: a view's tangent is a
     // view of its base's, so the base sees the update too.
-    Tensor tangent = has_tangent(result) ? tangent_of(result) : zeros(self.sizes(), self.dtype(), self.device());
+    Tensor tangent = has_tangent(result) ? tangent_of(result) : zeros_like(self);
     if (has_tangent(self)) below_autograd([&] { return copy_(tangent_of(self), tangent); });
     else set_tangent(self, tangent);
   }
@@ -125,7 +125,7 @@ const Tensor& apply_inplace(const Tensor& self, std::string_view op,
 
 Tensor tangent_or_zeros(const Tensor& t) {
   Tensor tangent = tangent_of(t);
-  return tangent.defined() ? tangent : zeros(t.sizes(), t.dtype(), t.device());
+  return tangent.defined() ? tangent : zeros_like(t);
 }
 
 void refuse_out(std::string_view op) {

@@ -65,7 +65,7 @@ bool reduces_leading_dims(const Tensor& self, const ReductionShape& shape) {
 
 Tensor sum_mean(const Tensor& self, const OptionalDims& dims, bool keepdim, ScalarType out_type, bool is_mean,
                 std::string_view name) {
-  ReductionShape shape = reduce::reduction_shape(self, dims, keepdim, name);
+  ReductionShape shape = reduce::reduction_shape(self, dims, keepdim);
   // mean(dtype=) of a floating input accumulates the input itself and rounds once at the end
   // (torch does the same); sum(dtype=) converts the input first, as torch documents.
   if (is_mean && self.dtype() != out_type && is_floating_point(self.dtype())) {
@@ -170,7 +170,7 @@ Tensor extreme_all(const Tensor& self) {
   const char* name = IsMax ? "max" : "min";
   VT_CHECK(self.numel() > 0, name, "(): Expected reduction dim to be specified for input.numel() == 0. Specify the "
            "reduction dim with the 'dim' argument.");
-  ReductionShape shape = reduce::reduction_shape(self, std::nullopt, false, name);
+  ReductionShape shape = reduce::reduction_shape(self, std::nullopt, false);
   Tensor values = empty_tensor(shape.kept_shape, self.dtype(), self.device());
   extreme_rows<IsMax>(self, shape, values, Tensor(), name);
   return make_alias(values, {}, {}, 0);
@@ -182,7 +182,7 @@ std::tuple<Tensor, Tensor> extreme_dim(const Tensor& self, int64_t dim, bool kee
   int64_t d = wrap_dim(dim, self.dim());
   VT_CHECK_INDEX(self.dim() == 0 || self.sizes()[d] > 0, name, "(): Expected reduction dim ", d,
                  " to have non-zero size.");
-  ReductionShape shape = reduce::reduction_shape(self, std::vector<int64_t>{dim}, keepdim, name);
+  ReductionShape shape = reduce::reduction_shape(self, std::vector<int64_t>{dim}, keepdim);
   Tensor values = empty_tensor(shape.kept_shape, self.dtype(), self.device());
   Tensor indices = empty_tensor(shape.kept_shape, ScalarType::Int64, self.device());
   if (shape.outer > 0) extreme_rows<IsMax>(self, shape, values, indices, name);
@@ -213,7 +213,7 @@ Tensor arg_extreme(const Tensor& self, std::optional<int64_t> dim, bool keepdim)
 template <bool IsMax>
 Tensor extreme_over_dims(const Tensor& self, OptionalDims dims, bool keepdim) {
   const char* name = IsMax ? "amax" : "amin";
-  ReductionShape shape = reduce::reduction_shape(self, dims, keepdim, name);
+  ReductionShape shape = reduce::reduction_shape(self, dims, keepdim);
   for (int64_t d = 0; d < self.dim(); ++d) {
     VT_CHECK_INDEX(!shape.reduced[d] || self.sizes()[d] > 0, name, "(): Expected reduction dim ", d,
                    " to have non-zero size.");

@@ -159,7 +159,6 @@ void TensorIterator::compute_shape(bool is_inplace) {
 }
 
 void TensorIterator::compute_dtypes(bool is_inplace) {
-  (void)is_inplace;
   if (config_.keep_input_dtypes) {
     common_dtype_ = output_given_ ? operands_[0].dtype() : config_.static_output_dtype;
     VT_CHECK(common_dtype_ != ScalarType::Undefined, config_.op_name, "(): no output dtype");

@@ -88,7 +88,7 @@ Tensor nan_to_num_grad(const Tensor& self, std::optional<double> nan, std::optio
 
 Tensor round_decimals_grad(const Tensor& self, int64_t decimals) {
   return elementwise(self, "RoundBackward1", [&](const Tensor& x) { return round(x, decimals); },
-                     [](const Tensor& g, const Tensor&) { return zeros(g.sizes(), g.dtype(), g.device()); });
+                     [](const Tensor& g, const Tensor&) { return zeros_like(g); });
 }
 
 }  // namespace

@@ -19,14 +19,14 @@ Tensor linear_composite(const Tensor& input, const Tensor& weight, const std::op
 Tensor addmm_composite(const Tensor& self, const Tensor& mat1, const Tensor& mat2, const Scalar& beta, const Scalar& alpha) {
   Tensor product = mm(mat1, mat2);
   if (alpha.to_double() != 1) product = mul(product, scalar_to_tensor(alpha));
-  if (beta.to_double() == 0) return add(product, mul(zeros(self.sizes(), self.dtype(), self.device()), self));
+  if (beta.to_double() == 0) return add(product, mul(zeros_like(self), self));
   return add(beta.to_double() == 1 ? self : mul(self, scalar_to_tensor(beta)), product);
 }
 
 Tensor baddbmm_composite(const Tensor& self, const Tensor& b1, const Tensor& b2, const Scalar& beta, const Scalar& alpha) {
   Tensor product = bmm(b1, b2);
   if (alpha.to_double() != 1) product = mul(product, scalar_to_tensor(alpha));
-  if (beta.to_double() == 0) return add(product, mul(zeros(self.sizes(), self.dtype(), self.device()), self));
+  if (beta.to_double() == 0) return add(product, mul(zeros_like(self), self));
   return add(beta.to_double() == 1 ? self : mul(self, scalar_to_tensor(beta)), product);
 }
 

@@ -16,7 +16,7 @@ const Tensor& copy_grad(const Tensor& self, const Tensor& src) {
     // (the engine casts it to src's dtype).
     set_history(values, make_node("CopyBackwards", {&original, &src}, [src_sizes = DimVector(src.sizes())](
                                                                           FunctionNode& n, const TensorList& g) {
-      return TensorList{n.needs_input_grad(0) ? zeros(g[0].sizes(), g[0].dtype(), g[0].device()) : Tensor(),
+      return TensorList{n.needs_input_grad(0) ? zeros_like(g[0]) : Tensor(),
                         n.needs_input_grad(1) ? sum_to(g[0], src_sizes) : Tensor()};
     }));
     return values;

@@ -6,8 +6,6 @@
 namespace vt::autograd {
 namespace {
 
-Tensor zeros_like_grad(const Tensor& g) { return zeros(g.sizes(), g.dtype(), g.device()); }
-Tensor zeros_like_tensor(const Tensor& g) { return zeros_like_grad(g); }
 
 // ---- binary arithmetic
 
@@ -53,7 +51,7 @@ Tensor mul_grad(const Tensor& a, const Tensor& b) {
 Tensor div_grad(const Tensor& a, const Tensor& b, std::optional<std::string_view> mode) {
   Tensor out = below_autograd([&] { return div(a, b, mode); });
   forward_tangent(out, {&a, &b}, [&] {
-    if (mode) return zeros(out.sizes(), out.dtype(), out.device());
+    if (mode) return zeros_like(out);
     return tangent_or_zeros(a) / b - a * tangent_or_zeros(b) / (b * b);
   });
   if (!any_requires_grad({&a, &b})) return out;
@@ -61,8 +59,8 @@ Tensor div_grad(const Tensor& a, const Tensor& b, std::optional<std::string_view
     // Rounded division is piecewise constant: its gradient is zero.
     set_history(out, make_node("DivBackward2", {&a, &b}, [sa = DimVector(a.sizes()), sb = DimVector(b.sizes())](
                                                              FunctionNode& n, const TensorList& g) {
-      return TensorList{n.needs_input_grad(0) ? sum_to(zeros_like_grad(g[0]), sa) : Tensor(),
-                        n.needs_input_grad(1) ? sum_to(zeros_like_grad(g[0]), sb) : Tensor()};
+      return TensorList{n.needs_input_grad(0) ? sum_to(zeros_like(g[0]), sa) : Tensor(),
+                        n.needs_input_grad(1) ? sum_to(zeros_like(g[0]), sb) : Tensor()};
     }));
     return out;
   }
@@ -84,7 +82,7 @@ Tensor pow_grad(const Tensor& a, const Tensor& b) {
     // Only the dual inputs contribute: log(a) is NaN for a negative base even when the
     // exponent carries no tangent.
     Tensor zero = scalar_to_tensor(0.0);
-    Tensor tangent = zeros(out.sizes(), out.dtype(), out.device());
+    Tensor tangent = zeros_like(out);
     if (has_tangent(a)) tangent = tangent + tangent_of(a) * where(eq(b, zero), zero, b * pow(a, b - 1));
     if (has_tangent(b)) tangent = tangent + tangent_of(b) * where(mul(eq(a, zero), ge(b, zero)), zero, out * log(a));
     return tangent;
@@ -117,7 +115,6 @@ Tensor pow_grad(const Tensor& a, const Tensor& b) {
 // ---- the binary op table. The formulas are linear in `g`, so the JVP is
 // grad_self(tangent of self) + grad_other(tangent of other).
 
-Tensor zero_like(const Tensor& t) { return zeros(t.sizes(), t.dtype(), t.device()); }
 // torch records these ops but refuses to differentiate them, at backward time.
 [[noreturn]] Tensor no_derivative(const char* op) { fail(ErrorKind::Runtime, "derivative for aten::", op, " is not implemented"); }
 

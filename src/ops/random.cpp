@@ -110,7 +110,7 @@ Tensor randperm_kernel(int64_t n, Generator* generator, std::optional<ScalarType
 Tensor dropout_composite(const Tensor& input, double p, bool train) {
   VT_CHECK_VALUE(p >= 0 && p <= 1, "dropout probability has to be between 0 and 1, but got ", p);
   if (!train || p == 0) return input;
-  if (p == 1) return mul(input, zeros(input.sizes(), input.dtype(), input.device()));
+  if (p == 1) return mul(input, zeros_like(input));
   Tensor mask = empty(input.sizes(), input.dtype(), input.device());
   {
     autograd::BelowAutogradGuard no_history;

@@ -7,7 +7,7 @@ namespace vt {
 
 namespace reduce {
 
-ReductionShape reduction_shape(const Tensor& self, const OptionalDims& dims, bool keepdim, std::string_view op) {
+ReductionShape reduction_shape(const Tensor& self, const OptionalDims& dims, bool keepdim) {
   ReductionShape shape;
   int64_t ndim = self.dim();
   shape.reduced.assign(ndim, false);
@@ -21,7 +21,6 @@ ReductionShape reduction_shape(const Tensor& self, const OptionalDims& dims, boo
       shape.reduced[w] = true;
     }
   }
-  (void)op;
   for (int64_t d = 0; d < ndim; ++d) {
     int64_t size = self.sizes()[d];
     if (shape.reduced[d]) {

@@ -14,7 +14,7 @@ Tensor sum_grad(const Tensor& self, OptionalDims dims, bool keepdim, std::option
   Tensor out = below_autograd([&] { return sum(self, dims, keepdim, dtype); });
   forward_tangent(out, {&self}, [&] { return sum(tangent_of(self), dims, keepdim, dtype); });
   if (!self.requires_grad()) return out;
-  auto shape = reduce::reduction_shape(self, dims, keepdim, "sum");
+  auto shape = reduce::reduction_shape(self, dims, keepdim);
   // torch names the full reduction's node ...0 and the one over dims ...1.
   const char* name = dims && !dims->empty() ? "SumBackward1" : "SumBackward0";
   set_history(out, make_node(name, {&self}, [shape, sizes = DimVector(self.sizes())](FunctionNode&, const TensorList& g) {
@@ -27,7 +27,7 @@ Tensor mean_grad(const Tensor& self, OptionalDims dims, bool keepdim, std::optio
   Tensor out = below_autograd([&] { return mean(self, dims, keepdim, dtype); });
   forward_tangent(out, {&self}, [&] { return mean(tangent_of(self), dims, keepdim, dtype); });
   if (!self.requires_grad()) return out;
-  auto shape = reduce::reduction_shape(self, dims, keepdim, "mean");
+  auto shape = reduce::reduction_shape(self, dims, keepdim);
   const char* name = dims && !dims->empty() ? "MeanBackward1" : "MeanBackward0";
   set_history(out, make_node(name, {&self}, [shape, sizes = DimVector(self.sizes())](FunctionNode&, const TensorList& g) {
     return TensorList{expand_reduced(g[0], shape, sizes) / static_cast<double>(shape.inner)};
@@ -95,7 +95,7 @@ std::tuple<Tensor, Tensor> extreme_dim_grad(const Tensor& self, int64_t dim, boo
 template <bool IsMax>
 Tensor amax_grad(const Tensor& self, OptionalDims dims, bool keepdim) {
   Tensor out = below_autograd([&] { return IsMax ? amax(self, dims, keepdim) : amin(self, dims, keepdim); });
-  auto shape = reduce::reduction_shape(self, dims, keepdim, IsMax ? "amax" : "amin");
+  auto shape = reduce::reduction_shape(self, dims, keepdim);
   auto distribute = [shape, sizes = DimVector(self.sizes())](const Tensor& g, const Tensor& x, const Tensor& result) {
     Tensor kept = reshape(result, shape.kept_shape);
     Tensor mask = eq(x, kept);

@@ -17,7 +17,7 @@ struct ReductionShape {
 };
 
 // dims empty or nullopt: all dimensions. Duplicates and out-of-range dims raise.
-ReductionShape reduction_shape(const Tensor& self, const OptionalDims& dims, bool keepdim, std::string_view op);
+ReductionShape reduction_shape(const Tensor& self, const OptionalDims& dims, bool keepdim);
 
 ScalarType sum_result_dtype(const Tensor& self, std::optional<ScalarType> dtype);
 ScalarType mean_result_dtype(const Tensor& self, std::optional<ScalarType> dtype);
