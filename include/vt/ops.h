@@ -62,6 +62,24 @@ Tensor scatter_add(const Tensor& self, int64_t dim, const Tensor& index, const T
 Tensor index_select(const Tensor& self, int64_t dim, const Tensor& index);
 Tensor index_add(const Tensor& self, int64_t dim, const Tensor& index, const Tensor& source, const Scalar& alpha = 1);
 Tensor masked_fill(const Tensor& self, const Tensor& mask, const Scalar& value);
+Tensor scatter(const Tensor& self, int64_t dim, const Tensor& index, const Tensor& src);
+Tensor scatter(const Tensor& self, int64_t dim, const Tensor& index, const Scalar& value);
+Tensor scatter(const Tensor& self, int64_t dim, const Tensor& index, const Tensor& src, std::string_view reduce);
+// reduce: "sum", "prod", "mean", "amax" or "amin".
+Tensor scatter_reduce(const Tensor& self, int64_t dim, const Tensor& index, const Tensor& src, std::string_view reduce,
+                      bool include_self = true);
+// ---- advanced indexing (src/ops/advanced_index.cpp). In `indices`, an undefined tensor
+// leaves its dim alone (a `:`); boolean tensors are masks.
+Tensor nonzero(const Tensor& self);
+Tensor index(const Tensor& self, std::span<const Tensor> indices);
+Tensor index_put(const Tensor& self, std::span<const Tensor> indices, const Tensor& values, bool accumulate = false);
+Tensor index_copy(const Tensor& self, int64_t dim, const Tensor& index, const Tensor& source);
+// value: a 0-dim tensor.
+Tensor index_fill(const Tensor& self, int64_t dim, const Tensor& index, const Tensor& value);
+Tensor masked_select(const Tensor& self, const Tensor& mask);
+Tensor masked_scatter(const Tensor& self, const Tensor& mask, const Tensor& source);
+Tensor take(const Tensor& self, const Tensor& index);
+Tensor take_along_dim(const Tensor& self, const Tensor& indices, std::optional<int64_t> dim = std::nullopt);
 Tensor embedding(const Tensor& weight, const Tensor& indices, int64_t padding_idx = -1, bool scale_grad_by_freq = false,
                  bool sparse = false);
 

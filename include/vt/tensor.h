@@ -1,6 +1,7 @@
 // Tensor: the handle every frontend holds. Copying it shares the TensorImpl (like torch's
 // at::Tensor); operations live in vt/ops.h as free functions that go through the dispatcher.
 #pragma once
+#include <optional>
 #include <string>
 
 #include "vt/scalar.h"
@@ -56,6 +57,8 @@ DimVector contiguous_strides(IntArrayRef sizes);
 bool is_non_overlapping_and_dense(const Tensor& t);
 // Product of sizes, checked for overflow.
 int64_t checked_numel(IntArrayRef sizes, std::string_view op);
+// The shape two shapes broadcast to, or nullopt when they do not broadcast.
+std::optional<DimVector> broadcast_shapes(IntArrayRef a, IntArrayRef b);
 
 }  // namespace vt
 

@@ -55,6 +55,18 @@ int64_t Tensor::stride(int64_t d) const {
   return dim() == 0 ? 1 : strides()[wrap_dim(d, dim())];
 }
 
+std::optional<DimVector> broadcast_shapes(IntArrayRef a, IntArrayRef b) {
+  size_t ndim = std::max(a.size(), b.size());
+  DimVector out(ndim, 1);
+  for (size_t i = 0; i < ndim; ++i) {
+    int64_t x = i < a.size() ? a[a.size() - 1 - i] : 1;
+    int64_t y = i < b.size() ? b[b.size() - 1 - i] : 1;
+    if (x != y && x != 1 && y != 1) return std::nullopt;
+    out[ndim - 1 - i] = x == 1 ? y : x;
+  }
+  return out;
+}
+
 std::string shape_str(IntArrayRef sizes) {
   std::string out = "[";
   for (size_t i = 0; i < sizes.size(); ++i) {

@@ -74,12 +74,25 @@ Tensor gather_cpu(const Tensor& self, int64_t dim, const Tensor& index) {
   return out;
 }
 
-// self[... index[...i...] ...] += src[...i...] along `dim`, on a copy of self.
-Tensor scatter_add_cpu(const Tensor& self, int64_t dim, const Tensor& index, const Tensor& src) {
-  check_index_tensor(index, "scatter_add");
+enum class ScatterMode { Assign, Sum, Prod, Mean, Amax, Amin };
+
+ScatterMode scatter_mode(std::string_view reduce) {
+  if (reduce == "sum") return ScatterMode::Sum;
+  if (reduce == "prod") return ScatterMode::Prod;
+  if (reduce == "mean") return ScatterMode::Mean;
+  if (reduce == "amax" || reduce == "max") return ScatterMode::Amax;  // torch takes max/min too
+  if (reduce == "amin" || reduce == "min") return ScatterMode::Amin;
+  fail(ErrorKind::Runtime, "reduce argument must be either sum, prod, mean, amax or amin, got ", reduce);
+}
+
+// A copy of self with src's values combined into it at `index` along `dim`. With
+// include_self false, each written element starts from the first value scattered into it.
+Tensor scatter_cpu(const Tensor& self, int64_t dim, const Tensor& index, const Tensor& src, ScatterMode mode,
+                   bool include_self, const char* op) {
+  check_index_tensor(index, op);
   int64_t d = wrap_dim(dim, self.dim());
-  VT_CHECK(src.dtype() == self.dtype(), "scatter_add(): Expected self.dtype to be equal to src.dtype");
-  VT_CHECK(index.dim() == self.dim() && src.dim() == self.dim(),
+  VT_CHECK(src.dtype() == self.dtype(), op, "(): Expected self.dtype to be equal to src.dtype");
+  VT_CHECK(index.dim() == self.dim() && (src.dim() == self.dim() || index.numel() == 0),
            "Index tensor must have the same number of dimensions as self tensor");
   for (int64_t k = 0; k < index.dim(); ++k) {
     // Every index position must exist in src, and (off `dim`) in self: no read or write past them.
@@ -87,27 +100,96 @@ Tensor scatter_add_cpu(const Tensor& self, int64_t dim, const Tensor& index, con
              "Expected index ", shape_str(index.sizes()), " to be no larger than self ", shape_str(self.sizes()),
              " apart from dimension ", d, " and to be no larger size than src ", shape_str(src.sizes()));
   }
-  Tensor out = clone(self);
+  Tensor out = contiguous(clone(self));
   int64_t size = self.dim() == 0 ? 1 : self.sizes()[d];
-  dispatch_numeric_types(self.dtype(), "scatter_add", [&](auto tag) {
+  bool tracks_first = !include_self || mode == ScatterMode::Mean;
+  std::vector<int64_t> counts(tracks_first ? out.numel() : 0, include_self ? 1 : 0);
+  dispatch_all_types(self.dtype(), op, [&](auto tag) {
     using T = decltype(tag);
     using C = compute_t<T>;
     T* dst = out.data<T>();
     const T* values = src.data<T>();
     const int64_t* idx = index.data<int64_t>();
-    for_each_coordinate(index.sizes(), [&](DimVector& coord) {
-      int64_t i = checked_index(idx[offset_of(coord, index.strides())], size, d, "scatter_add");
-      T value = values[offset_of(coord, src.strides())];
-      if (self.dim() == 0) {
-        dst[0] = static_cast<T>(static_cast<C>(dst[0]) + static_cast<C>(value));
-        return;
+    auto combine = [&](C a, C b) -> C {
+      switch (mode) {
+        case ScatterMode::Assign: return b;
+        case ScatterMode::Sum: case ScatterMode::Mean:
+          if constexpr (std::is_same_v<T, bool>) return a || b; else return a + b;
+        case ScatterMode::Prod:
+          if constexpr (std::is_same_v<T, bool>) return a && b; else return a * b;
+        case ScatterMode::Amax: return (b > a || b != b) ? b : a;  // NaN propagates
+        case ScatterMode::Amin: return (b < a || b != b) ? b : a;
       }
-      int64_t original = coord[d];
-      coord[d] = i;
-      T& target = dst[offset_of(coord, out.strides())];
-      target = static_cast<T>(static_cast<C>(target) + static_cast<C>(value));
-      coord[d] = original;
+      return b;
+    };
+    for_each_coordinate(index.sizes(), [&](DimVector& coord) {
+      int64_t i = checked_index(idx[offset_of(coord, index.strides())], size, d, op);
+      C value = static_cast<C>(values[offset_of(coord, src.strides())]);
+      int64_t target;
+      if (self.dim() == 0) {
+        target = 0;
+      } else {
+        int64_t original = coord[d];
+        coord[d] = i;
+        target = offset_of(coord, out.strides());
+        coord[d] = original;
+      }
+      bool first = tracks_first && counts[target] == 0;
+      dst[target] = static_cast<T>(first ? value : combine(static_cast<C>(dst[target]), value));
+      if (tracks_first) ++counts[target];
     });
+    if (mode == ScatterMode::Mean) {
+      for (int64_t k = 0; k < out.numel(); ++k) {
+        if (counts[k] <= 1) continue;
+        if constexpr (std::is_floating_point_v<C>) {
+          dst[k] = static_cast<T>(static_cast<C>(dst[k]) / static_cast<C>(counts[k]));
+        } else if constexpr (!std::is_same_v<T, bool>) {
+          // torch floors the integer mean
+          C q = static_cast<C>(dst[k] / static_cast<C>(counts[k]));
+          if ((dst[k] % static_cast<C>(counts[k]) != 0) && ((dst[k] < 0) != (counts[k] < 0))) --q;
+          dst[k] = static_cast<T>(q);
+        }
+      }
+    }
+  });
+  return out;
+}
+
+Tensor scatter_add_cpu(const Tensor& self, int64_t dim, const Tensor& index, const Tensor& src) {
+  VT_CHECK(self.dtype() != ScalarType::Bool, "scatter_add(): \"scatter_add\" not implemented for 'Bool'");
+  return scatter_cpu(self, dim, index, src, ScatterMode::Sum, true, "scatter_add");
+}
+Tensor scatter_src_cpu(const Tensor& self, int64_t dim, const Tensor& index, const Tensor& src) {
+  return scatter_cpu(self, dim, index, src, ScatterMode::Assign, true, "scatter");
+}
+Tensor scatter_reduce_cpu(const Tensor& self, int64_t dim, const Tensor& index, const Tensor& src,
+                          std::string_view reduce, bool include_self) {
+  return scatter_cpu(self, dim, index, src, scatter_mode(reduce), include_self, "scatter_reduce");
+}
+
+// The coordinates of the nonzero elements, one row each, in row-major order.
+Tensor nonzero_cpu(const Tensor& self) {
+  Tensor input = contiguous(self);
+  int64_t ndim = self.dim();
+  Tensor out;
+  dispatch_all_types(self.dtype(), "nonzero", [&](auto tag) {
+    using T = decltype(tag);
+    using C = compute_t<T>;
+    const T* x = input.data<T>();
+    int64_t n = input.numel(), count = 0;
+    for (int64_t k = 0; k < n; ++k) count += static_cast<C>(x[k]) != C(0);
+    out = empty_tensor(std::vector<int64_t>{count, ndim}, ScalarType::Int64, self.device());
+    int64_t* row = out.data<int64_t>();
+    DimVector coord(ndim, 0);
+    for (int64_t k = 0; k < n; ++k) {
+      if (static_cast<C>(x[k]) != C(0)) {
+        for (int64_t j = 0; j < ndim; ++j) *row++ = coord[j];
+      }
+      for (int64_t j = ndim - 1; j >= 0; --j) {
+        if (++coord[j] < input.sizes()[j]) break;
+        coord[j] = 0;
+      }
+    }
   });
   return out;
 }
@@ -154,11 +236,42 @@ Tensor index_add_cpu(const Tensor& self, int64_t dim, const Tensor& index, const
   return out;
 }
 
+// self with source's slices written at `index` along `dim` (a copy; index_copy_ writes it back).
+Tensor index_copy_cpu(const Tensor& self, int64_t dim, const Tensor& index, const Tensor& source) {
+  VT_CHECK(index.dtype() == ScalarType::Int64, "index_copy_(): Expected a long tensor for index, but got ",
+           dtype_short_name(index.dtype()));
+  VT_CHECK(source.dtype() == self.dtype(), "index_copy_(): self and source expected to have the same dtype, but got ",
+           "(self) ", dtype_short_name(self.dtype()), " and (source) ", dtype_short_name(source.dtype()));
+  VT_CHECK_INDEX(index.dim() <= 1, "index_copy_(): Index should have dimension 1 or 0 (got ", index.dim(), ")");
+  int64_t d = wrap_dim(dim, self.dim());
+  VT_CHECK_INDEX(source.dim() == 0 || source.size(d) == index.numel(), "index_copy_(): Number of indices (", index.numel(),
+           ") should be equal to source.size(dim) (", source.dim() == 0 ? 1 : source.size(d), ")");
+  for (int64_t k = 0; k < source.dim(); ++k) {
+    VT_CHECK(k == d || source.sizes()[k] == self.sizes()[k], "index_copy_(): Source/destination tensor must have ",
+             "same slice shapes. Destination slice shape: ", shape_str(self.sizes()), ", source slice shape: ",
+             shape_str(source.sizes()), " (they differ in dimension ", k, ")");
+  }
+  Tensor idx = contiguous(reshape(index, std::vector<int64_t>{-1}));
+  Tensor out = clone(self);
+  int64_t size = self.dim() == 0 ? 1 : self.sizes()[d];
+  const int64_t* ids = idx.data<int64_t>();
+  for (int64_t k = 0; k < idx.numel(); ++k) {
+    int64_t i = checked_index(ids[k], size, d, "index_copy", ErrorKind::Index);
+    Tensor slot = self.dim() == 0 ? out : select(out, d, i);
+    copy_(slot, source.dim() == 0 ? source : select(source, d, k));
+  }
+  return out;
+}
+
 }  // namespace
 
 VT_REGISTRATION(index_cpu) {
   register_kernel("gather", DispatchKey::CPU, &gather_cpu);
   register_kernel("scatter_add", DispatchKey::CPU, &scatter_add_cpu);
+  register_kernel("scatter.src", DispatchKey::CPU, &scatter_src_cpu);
+  register_kernel("scatter_reduce.two", DispatchKey::CPU, &scatter_reduce_cpu);
+  register_kernel("nonzero", DispatchKey::CPU, &nonzero_cpu);
+  register_kernel("index_copy", DispatchKey::CPU, &index_copy_cpu);
   register_kernel("index_select", DispatchKey::CPU, &index_select_cpu);
   register_kernel("index_add", DispatchKey::CPU, &index_add_cpu);
 }

@@ -340,4 +340,14 @@ nb::object to_list(const Tensor& t) {
   });
 }
 
+std::optional<Scalar> optional_scalar(nb::handle h, const char* op, const char* arg) {
+  if (h.is_none()) return std::nullopt;
+  Scalar s;
+  if (!scalar_from_python(h, s)) {
+    if (nb::isinstance<Tensor>(h) && nb::inst_ptr<Tensor>(h)->numel() == 1) return nb::inst_ptr<Tensor>(h)->item();
+    fail(ErrorKind::Type, op, "(): argument '", arg, "' must be Number, not ", nb::type_name(h.type()).c_str());
+  }
+  return s;
+}
+
 }  // namespace vt::python

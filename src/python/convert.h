@@ -38,6 +38,9 @@ class Operand {
 // As Operand, but raises TypeError naming the op and argument when invalid.
 Tensor operand_or_raise(nb::handle h, const char* op, const char* arg);
 
+// An optional number argument (None, a number or a one-element tensor); TypeError otherwise.
+std::optional<Scalar> optional_scalar(nb::handle h, const char* op, const char* arg);
+
 // Sizes from `f(2, 3)`, `f((2, 3))` or `f([2, 3])`.
 std::vector<int64_t> sizes_from_args(const nb::args& args, const char* op);
 // Dims from an int, a sequence of ints, or None.

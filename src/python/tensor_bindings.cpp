@@ -7,7 +7,6 @@
 #include <nanobind/stl/vector.h>
 
 #include "src/python/bindings.h"
-#include "vt/indexing.h"
 
 namespace vt::python {
 
@@ -18,65 +17,9 @@ std::optional<ScalarType> unwrap(const OptDType& d) {
   return d ? std::optional<ScalarType>(d->type) : std::nullopt;
 }
 
-// Binds `fn` as a Tensor method and as a module function taking `input` first.
-template <class Fn, class... Extra>
-void bind_both(nb::class_<Tensor>& cls, nb::module_& m, const char* name, Fn&& fn, const Extra&... extra) {
-  cls.def(name, fn, extra...);
-  m.def(name, fn, nb::arg("input"), extra...);
-}
-
-// ---- indexing
-
-std::vector<IndexItem> parse_index(nb::handle index) {
-  std::vector<IndexItem> items;
-  auto add = [&](nb::handle h) {
-    if (h.is_none()) {
-      items.push_back(IndexItem::none());
-    } else if (h.ptr() == Py_Ellipsis) {
-      items.push_back(IndexItem::ellipsis());
-    } else if (PySlice_Check(h.ptr())) {
-      Py_ssize_t start, stop, step;
-      if (PySlice_Unpack(h.ptr(), &start, &stop, &step) < 0) throw nb::python_error();
-      PySliceObject* slice = reinterpret_cast<PySliceObject*>(h.ptr());
-      std::optional<int64_t> lo, hi;
-      if (slice->start != Py_None) lo = start;
-      if (slice->stop != Py_None) hi = stop;
-      items.push_back(IndexItem::range(lo, hi, step));
-    } else if (nb::isinstance<Tensor>(h)) {
-      const Tensor& t = *nb::inst_ptr<Tensor>(h);
-      VT_CHECK_INDEX(t.dim() == 0 && is_integral(t.dtype(), false),
-                     "indexing with tensors (advanced indexing) is not supported yet; use an integer, slice, None "
-                     "or Ellipsis");
-      items.push_back(IndexItem::at(t.item().to_int()));
-    } else if (!PyBool_Check(h.ptr()) && PyIndex_Check(h.ptr())) {
-      Py_ssize_t v = PyNumber_AsSsize_t(h.ptr(), PyExc_IndexError);
-      if (v == -1 && PyErr_Occurred()) throw nb::python_error();
-      items.push_back(IndexItem::at(v));
-    } else {
-      // torch reads a str as a (bad) sequence of indices: TypeError; anything else: IndexError.
-      fail(PyUnicode_Check(h.ptr()) ? ErrorKind::Type : ErrorKind::Index, "only integers, slices (`:`), ellipsis "
-           "(`...`), None and integer tensors are valid indices (got ", nb::type_name(h.type()).c_str(), ")");
-    }
-  };
-  if (PyTuple_Check(index.ptr())) {
-    for (nb::handle h : nb::borrow<nb::tuple>(index)) add(h);
-  } else {
-    add(index);
-  }
-  return items;
-}
 
 // ---- arguments that accept several forms
 
-std::optional<Scalar> optional_scalar(nb::handle h, const char* op, const char* arg) {
-  if (h.is_none()) return std::nullopt;
-  Scalar s;
-  if (!scalar_from_python(h, s)) {
-    if (nb::isinstance<Tensor>(h) && nb::inst_ptr<Tensor>(h)->numel() == 1) return nb::inst_ptr<Tensor>(h)->item();
-    fail(ErrorKind::Type, op, "(): argument '", arg, "' must be Number, not ", nb::type_name(h.type()).c_str());
-  }
-  return s;
-}
 
 // `t.to(dtype)`, `t.to(device)`, `t.to(device, dtype)`, `t.to(other)`, with keywords.
 Tensor to_method(const Tensor& self, nb::args args, nb::kwargs kwargs) {
@@ -398,23 +341,7 @@ nb::class_<Tensor> bind_tensor(nb::module_& m) {
                       "only integer tensors of a single element can be converted to an index");
         return t.item().to_int();
       })
-      .def("__hash__", [](nb::handle self) { return reinterpret_cast<intptr_t>(self.ptr()); })
-      .def("__getitem__", [](const Tensor& t, nb::handle index) {
-        std::vector<IndexItem> items = parse_index(index);
-        return apply_indices(t, items);
-      }, nb::arg("index").none())
-      .def("__setitem__", [](const Tensor& t, nb::handle index, nb::handle value) {
-        std::vector<IndexItem> items = parse_index(index);
-        Tensor target = apply_indices(t, items);
-        if (nb::isinstance<Tensor>(value)) {
-          copy_(target, *nb::inst_ptr<Tensor>(value));
-        } else {
-          Scalar s;
-          VT_CHECK_TYPE(scalar_from_python(value, s), "can't assign a ", nb::type_name(value.type()).c_str(),
-                        " to a tensor");
-          fill_(target, s);
-        }
-      }, nb::arg("index").none(), nb::arg("value").none());
+      .def("__hash__", [](nb::handle self) { return reinterpret_cast<intptr_t>(self.ptr()); });
 
   // ---- conversion and copies
   cls.def("to", [](nb::handle self, nb::args args, nb::kwargs kwargs) {

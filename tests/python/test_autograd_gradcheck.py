@@ -211,6 +211,48 @@ DIFFERENTIABLE.update({
                   Case(lambda w: F.embedding(REPEATED, w * w), (2, 3))],
 })
 
+# Advanced indexing and scatter: positions and masks are constants.
+MASK = vt.tensor([[True, False, True], [False, True, True]])
+DIFFERENTIABLE.update({
+    "index.Tensor": [Case(lambda x: x[vt.tensor([1, 0, 1])], (2, 3)),
+                     Case(lambda x: x[[0, 1, 1], [2, 2, 0]] * 2, (2, 3)),
+                     Case(lambda x: x[MASK], (2, 3)),
+                     first_order(lambda x: (x * x)[:, [[0], [2]], 1], (2, 3, 2))],
+    "index_put": [Case(lambda x, v: vt.index_put(x, (vt.tensor([1, 0, 1]),), v, accumulate=True), (2, 3), (3, 3)),
+                  Case(lambda x, v: x.index_put((vt.tensor([1]), vt.tensor([2])), v), (2, 3), ()),
+                  Case(lambda x, v: assign_mask(x, v), (2, 3), (4,))],
+    "index_copy": [Case(lambda x, s: vt.index_copy(x, 1, vt.tensor([2, 0]), s), (2, 3), (2, 2)),
+                   Case(lambda x, s: copy_of(x).index_copy_(0, vt.tensor([1]), s * s), (2, 3), (1, 3))],
+    "index_fill.int_Tensor": [Case(lambda x, v: x.index_fill(1, vt.tensor([0, 2]), v), (2, 3), ()),
+                              Case(lambda x: vt.index_fill(x * x, 0, vt.tensor([1]), -1.0), (2, 3))],
+    "masked_select": [Case(lambda x: vt.masked_select(x, MASK), (2, 3)),
+                      Case(lambda x: x.masked_select(vt.tensor([True, False, True])), (2, 3))],
+    "masked_scatter": [first_order(lambda x, s: x.masked_scatter(MASK, s), (2, 3), (5,)),
+                       first_order(lambda x, s: copy_of(x).masked_scatter_(vt.tensor([False, True, True]), s), (2, 3),
+                                   (2, 3))],
+    "take": [Case(lambda x: vt.take(x, vt.tensor([[0, 5], [-1, 0]])), (2, 3))],
+    "take_along_dim": [Case(lambda x: vt.take_along_dim(x, ROWS, dim=1), (2, 3)),
+                       Case(lambda x: x.take_along_dim(vt.tensor([4, 4, 0])), (2, 3))],
+    "scatter.src": [Case(lambda x, s: vt.scatter(x, 1, vt.tensor([[2, 0], [1, 2]]), s), (2, 3), (2, 2)),
+                    Case(lambda x, s: copy_of(x).scatter_(0, vt.tensor([[1, 0, 1]]), s), (2, 3), (1, 3))],
+    "scatter.value": [Case(lambda x: x.scatter(1, vt.tensor([[2], [0]]), value=1.5), (2, 3))],
+    "scatter.reduce": [Case(lambda x, s: x.scatter(1, ROWS, s, reduce="add"), (2, 3), (2, 4)),
+                       Case(lambda x, s: x.scatter(1, ROWS, s, reduce="multiply"), (2, 3), (2, 4), low=0.5)],
+    "scatter_reduce.two": [
+        Case(lambda x, s: x.scatter_reduce(1, ROWS, s, "sum"), (2, 3), (2, 4)),
+        Case(lambda x, s: x.scatter_reduce(1, ROWS, s, "mean", include_self=False), (2, 3), (2, 4)),
+        Case(lambda x, s: vt.scatter_reduce(x, 1, ROWS, s, "amax"), (2, 3), (2, 4)),
+        Case(lambda x, s: x.scatter_reduce(1, ROWS, s, "amin", include_self=False), (2, 3), (2, 4)),
+        Case(lambda x, s: x.scatter_reduce(1, ROWS, s, "prod"), (2, 3), (2, 4), low=0.5)],
+})
+
+
+def assign_mask(x, v):
+    out = copy_of(x)
+    out[MASK] = v
+    return out
+
+
 # Losses (every reduction), norms, var/std/var_mean. Index targets and masks are constants;
 # float targets, weights and pos_weight require grad like the input. (torch refuses class weights,
 # weight and pos_weight that require grad: "not differentiable with respect to argument 'weight'";
@@ -349,6 +391,7 @@ NOT_DIFFERENTIABLE = {
     "all.dims": Sample(lambda m, x: x.all(), (2, 3)),
     "count_nonzero.dim_IntList": Sample(lambda m, x: m.count_nonzero(x > 0, 0), (2, 3)),
     "one_hot": Sample(lambda m, x: m.nn.functional.one_hot((x > 0).long(), 2), (2, 3)),
+    "nonzero": Sample(lambda m, x: m.nonzero(x > 0), (2, 3)),
 }
 for _name in COMPARISONS + LOGICAL:
     NOT_DIFFERENTIABLE[_name] = Sample(lambda m, x, y, op=_name: getattr(m, op)(x, y), (2, 3), (3,))
