@@ -1,6 +1,9 @@
 // Python <-> vibetensor conversions: numbers, dtypes, sizes, nested lists and numpy arrays.
 #include "src/python/convert.h"
 
+#include <map>
+#include <string>
+
 #include <nanobind/ndarray.h>
 
 #include <array>
@@ -348,6 +351,13 @@ std::optional<Scalar> optional_scalar(nb::handle h, const char* op, const char* 
     fail(ErrorKind::Type, op, "(): argument '", arg, "' must be Number, not ", nb::type_name(h.type()).c_str());
   }
   return s;
+}
+
+nb::handle return_type(const char* name) {
+  static std::map<std::string, PyObject*> types;
+  PyObject*& type = types[name];
+  if (!type) type = nb::module_::import_("vibetensor.return_types").attr(name).inc_ref().ptr();
+  return type;
 }
 
 }  // namespace vt::python

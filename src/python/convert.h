@@ -41,6 +41,9 @@ Tensor operand_or_raise(nb::handle h, const char* op, const char* arg);
 // An optional number argument (None, a number or a one-element tensor); TypeError otherwise.
 std::optional<Scalar> optional_scalar(nb::handle h, const char* op, const char* arg);
 
+// The named-tuple class vibetensor.return_types.<name> (looked up once per name).
+nb::handle return_type(const char* name);
+
 // Sizes from `f(2, 3)`, `f((2, 3))` or `f([2, 3])`.
 std::vector<int64_t> sizes_from_args(const nb::args& args, const char* op);
 // Dims from an int, a sequence of ints, or None.

@@ -197,6 +197,7 @@ NB_MODULE(_C, m) {
   bind_dtype_and_device(m);
   nb::class_<vt::Tensor> tensor_class = bind_tensor(m);
   bind_indexing(m, tensor_class);
+  bind_ordering(m, tensor_class);
   bind_autograd(m, tensor_class);
   bind_random(m, tensor_class);
   bind_factories(m);

@@ -47,7 +47,6 @@ Tensor to_method(const Tensor& self, nb::args args, nb::kwargs kwargs) {
   return to(self, dtype, device, copy);
 }
 
-// The named-tuple classes of vibetensor.return_types, looked up once.
 // float(t) / int(t): one element, or ValueError as in torch.
 Scalar python_number(const Tensor& t) {
   VT_CHECK_VALUE(t.numel() == 1, "only one element tensors can be converted to Python scalars");
@@ -77,13 +76,6 @@ nb::object same_or_new(nb::handle self, const Tensor& result) {
   return nb::cast(result);
 }
 
-nb::handle return_type(bool is_max) {
-  static PyObject* types[2] = {nullptr, nullptr};
-  PyObject*& type = types[is_max];
-  if (!type) type = nb::module_::import_("vibetensor.return_types").attr(is_max ? "max" : "min").inc_ref().ptr();
-  return type;
-}
-
 // torch.max(input), torch.max(input, dim, keepdim=False) -> (values, indices)
 template <bool IsMax>
 nb::object max_min(const Tensor& self, nb::handle dim, bool keepdim) {
@@ -91,12 +83,14 @@ nb::object max_min(const Tensor& self, nb::handle dim, bool keepdim) {
     VT_CHECK_TYPE(!keepdim, IsMax ? "max" : "min", "(): keepdim requires a dim");
     return nb::cast(IsMax ? max(self) : min(self));
   }
+  // max(input, other): the elementwise maximum, as torch.
   if (nb::isinstance<Tensor>(dim)) {
-    fail(ErrorKind::Type, IsMax ? "max" : "min", "(input, other) (elementwise maximum/minimum) is not supported yet");
+    const Tensor& other = *nb::inst_ptr<Tensor>(dim);
+    return nb::cast(IsMax ? maximum(self, other) : minimum(self, other));
   }
   int64_t d = nb::cast<int64_t>(dim);
   auto [values, indices] = IsMax ? max_dim(self, d, keepdim) : min_dim(self, d, keepdim);
-  return return_type(IsMax)(values, indices);
+  return return_type(IsMax ? "max" : "min")(values, indices);
 }
 
 }  // namespace

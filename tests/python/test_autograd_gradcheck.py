@@ -253,6 +253,25 @@ def assign_mask(x, v):
     return out
 
 
+# Ordering, scans and products. Inputs are distinct almost surely, so sort orders are stable
+# under gradcheck's perturbations; the products' zero cases are compared with torch in test_ordering.py.
+DIFFERENTIABLE.update({
+    "sort": [Case(lambda x: vt.sort(x, 1).values, (2, 3)), Case(lambda x: x.sort(0, descending=True)[0] * x, (2, 3))],
+    "msort": [Case(lambda x: vt.msort(x), (3, 2))],
+    "topk": [first_order(lambda x: vt.topk(x, 2).values, (2, 3)), first_order(lambda x: x.topk(1, 0, largest=False)[0], (2, 3))],
+    "kthvalue": [Case(lambda x: vt.kthvalue(x, 2, 1).values, (2, 3))],
+    "median": [Case(lambda x: x.median(), (2, 3))],
+    "median.dim": [Case(lambda x: vt.median(x, 0, keepdim=True).values, (3, 2))],
+    "nanmedian": [Case(lambda x: x.nanmedian(), (2, 3))],
+    "nanmedian.dim": [Case(lambda x: vt.nanmedian(x, 1).values, (2, 3))],
+    "cumsum": [Case(lambda x: vt.cumsum(x, 1), (2, 3)), Case(lambda x: (x * x).cumsum(0), (2, 3))],
+    "cumprod": [Case(lambda x: vt.cumprod(x, 1), (2, 3)), Case(lambda x: (x * x).cumprod(-1), (3,)),
+                Case(lambda x: vt.cumprod(x * vt.tensor([1.0, 0.0, 1.0, 1.0]), 0), (4,))],
+    "prod": [Case(lambda x: vt.prod(x), (2, 3)), Case(lambda x: (x * vt.tensor([1.0, 0.0, 1.0])).prod(), (3,))],
+    "prod.dim_int": [Case(lambda x: vt.prod(x, 1), (2, 3)), Case(lambda x: x.prod(0, keepdim=True), (3, 2))],
+})
+
+
 # Losses (every reduction), norms, var/std/var_mean. Index targets and masks are constants;
 # float targets, weights and pos_weight require grad like the input. (torch refuses class weights,
 # weight and pos_weight that require grad: "not differentiable with respect to argument 'weight'";
@@ -392,6 +411,13 @@ NOT_DIFFERENTIABLE = {
     "count_nonzero.dim_IntList": Sample(lambda m, x: m.count_nonzero(x > 0, 0), (2, 3)),
     "one_hot": Sample(lambda m, x: m.nn.functional.one_hot((x > 0).long(), 2), (2, 3)),
     "nonzero": Sample(lambda m, x: m.nonzero(x > 0), (2, 3)),
+    "argsort": Sample(lambda m, x: m.argsort(x, 1), (2, 3)),
+    "searchsorted.Tensor": Sample(lambda m, x: m.searchsorted(m.tensor([-1.0, 0.0, 1.0], dtype=x.dtype), x), (2, 3)),
+    "bucketize.Tensor": Sample(lambda m, x: m.bucketize(x, m.tensor([-1.0, 0.0, 1.0], dtype=x.dtype)), (2, 3)),
+    "bincount": Sample(lambda m, x: m.bincount((x > 0).long().flatten()), (2, 3)),
+    "histc": Sample(lambda m, x: m.histc(x.detach(), 4, -1, 1), (2, 3)),
+    "_unique2": Sample(lambda m, x: m.unique((x > 0).long()), (2, 3)),
+    "unique_consecutive": Sample(lambda m, x: m.unique_consecutive((x > 0).long()), (2, 3)),
 }
 for _name in COMPARISONS + LOGICAL:
     NOT_DIFFERENTIABLE[_name] = Sample(lambda m, x, y, op=_name: getattr(m, op)(x, y), (2, 3), (3,))
