@@ -256,6 +256,27 @@ std::tuple<Tensor, Tensor, Tensor> unique(const Tensor& self, bool sorted = true
 std::tuple<Tensor, Tensor, Tensor> unique_consecutive(const Tensor& self, bool return_inverse = false,
                                                       bool return_counts = false,
                                                       std::optional<int64_t> dim = std::nullopt);
+// ---- rearrangements (src/ops/rearrange.cpp)
+Tensor tile(const Tensor& self, IntArrayRef dims);
+// Positions 0..n-1, position k repeated repeats[k] times.
+Tensor repeat_interleave(const Tensor& repeats, std::optional<int64_t> output_size = std::nullopt);
+Tensor repeat_interleave(const Tensor& self, const Tensor& repeats, std::optional<int64_t> dim = std::nullopt,
+                         std::optional<int64_t> output_size = std::nullopt);
+Tensor repeat_interleave(const Tensor& self, int64_t repeats, std::optional<int64_t> dim = std::nullopt,
+                         std::optional<int64_t> output_size = std::nullopt);
+Tensor roll(const Tensor& self, IntArrayRef shifts, IntArrayRef dims = {});
+// mode: "constant", "reflect", "replicate" or "circular".
+Tensor pad(const Tensor& self, IntArrayRef pad, std::string_view mode = "constant", std::optional<double> value = std::nullopt);
+// ---- three-operand pointwise ops (src/ops/pointwise_composite.cpp)
+Tensor lerp(const Tensor& self, const Tensor& end, const Scalar& weight);
+Tensor lerp(const Tensor& self, const Tensor& end, const Tensor& weight);
+Tensor addcmul(const Tensor& self, const Tensor& tensor1, const Tensor& tensor2, const Scalar& value = 1);
+Tensor addcdiv(const Tensor& self, const Tensor& tensor1, const Tensor& tensor2, const Scalar& value = 1);
+// ---- linear algebra composites (src/ops/linalg_composite.cpp)
+Tensor einsum(std::string_view equation, std::span<const Tensor> tensors);
+Tensor tensordot(const Tensor& self, const Tensor& other, IntArrayRef dims_self, IntArrayRef dims_other);
+Tensor linalg_vector_norm(const Tensor& self, const Scalar& ord = 2, OptionalDims dims = std::nullopt,
+                          bool keepdim = false, std::optional<ScalarType> dtype = std::nullopt);
 // ---- linear algebra (src/ops/linalg.cpp)
 Tensor mm(const Tensor& self, const Tensor& mat2);
 Tensor bmm(const Tensor& self, const Tensor& mat2);

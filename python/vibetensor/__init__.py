@@ -6,7 +6,7 @@ Everything here is bound directly from C++ (`vibetensor._C`); this file only gat
 from vibetensor import _C
 from vibetensor._C import *  # noqa: F401,F403  (Tensor, dtypes, device, ops)
 from vibetensor._C import Tensor, dtype, device
-from vibetensor import return_types, ops, cuda, autograd, nn
+from vibetensor import return_types, ops, cuda, autograd, nn, linalg
 from vibetensor.autograd import enable_grad, inference_mode, is_grad_enabled, no_grad, set_grad_enabled
 from vibetensor._tensor_str import set_printoptions, tensor_repr as _tensor_repr
 
@@ -41,3 +41,12 @@ def numel(input):
 float32, float64, float16, bfloat16 = _C.float32, _C.float64, _C.float16, _C.bfloat16
 uint8, int8, int16, int32, int64 = _C.uint8, _C.int8, _C.int16, _C.int32, _C.int64
 bool = _C.bool  # noqa: A001  (shadows the builtin inside this module, as torch.bool does)
+
+
+def norm(input, p="fro", dim=None, keepdim=False, out=None, dtype=None):
+    if out is not None:
+        raise NotImplementedError("norm(): out= is not supported yet")
+    return linalg._tensor_norm(input, p, dim, keepdim, dtype)
+
+
+Tensor.norm = lambda self, p="fro", dim=None, keepdim=False, dtype=None: linalg._tensor_norm(self, p, dim, keepdim, dtype)

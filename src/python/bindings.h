@@ -7,6 +7,7 @@ namespace vt::python {
 nb::class_<Tensor> bind_tensor(nb::module_& m);
 void bind_indexing(nb::module_& m, nb::class_<Tensor>& cls);
 void bind_ordering(nb::module_& m, nb::class_<Tensor>& cls);
+void bind_math(nb::module_& m, nb::class_<Tensor>& cls);
 void bind_autograd(nb::module_& m, nb::class_<Tensor>& cls);
 void bind_random(nb::module_& m, nb::class_<Tensor>& cls);
 // Binds `fn` as a Tensor method and as a module function taking `input` first.

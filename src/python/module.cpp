@@ -198,6 +198,7 @@ NB_MODULE(_C, m) {
   nb::class_<vt::Tensor> tensor_class = bind_tensor(m);
   bind_indexing(m, tensor_class);
   bind_ordering(m, tensor_class);
+  bind_math(m, tensor_class);
   bind_autograd(m, tensor_class);
   bind_random(m, tensor_class);
   bind_factories(m);

@@ -181,8 +181,7 @@ void bind_nn_functional(nb::module_& nn) {
   nn.def("one_hot", [](const Tensor& t, int64_t classes) { return one_hot(t, classes); }, nb::arg("tensor"),
          nb::arg("num_classes") = -1);
   nn.def("pad", [](const Tensor& x, std::vector<int64_t> pad, std::string mode, std::optional<double> value) {
-    VT_CHECK_KIND(mode == "constant", ErrorKind::NotImplemented, "pad(): mode '", mode, "' is not supported yet");
-    return constant_pad_nd(x, pad, value.value_or(0.0));
+    return vt::pad(x, pad, mode, value);
   }, nb::arg("input"), nb::arg("pad"), nb::arg("mode") = "constant", nb::arg("value").none() = nb::none());
   nn.def("scaled_dot_product_attention", [](const Tensor& q, const Tensor& k, const Tensor& v, std::optional<Tensor> mask,
                                             double dropout_p, bool is_causal, std::optional<double> scale, bool enable_gqa) {

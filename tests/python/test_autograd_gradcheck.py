@@ -272,6 +272,30 @@ DIFFERENTIABLE.update({
 })
 
 
+# Rearrangements, three-operand pointwise ops, einsum/tensordot and the vector norm.
+DIFFERENTIABLE.update({
+    "tile": [Case(lambda x: vt.tile(x, (2, 1)), (2, 3))],
+    "repeat_interleave.self_Tensor": [Case(lambda x: x.repeat_interleave(vt.tensor([2, 0, 1]), dim=1), (2, 3))],
+    "repeat_interleave.self_int": [Case(lambda x: vt.repeat_interleave(x, 2), (2, 3))],
+    "roll": [first_order(lambda x: vt.roll(x, (1, -1), (0, 1)), (2, 3)), first_order(lambda x: x.roll(2), (2, 3))],
+    "pad": [Case(lambda x: F.pad(x, (2, 1), mode="reflect"), (1, 2, 3)),
+            Case(lambda x: F.pad(x, (1, 2, 2, 0), mode="replicate"), (1, 2, 3)),
+            Case(lambda x: F.pad(x, (1, 1), mode="circular"), (1, 2, 3))],
+    "lerp.Scalar": [Case(lambda x, y: vt.lerp(x, y, 0.3), (2, 3), (3,))],
+    "lerp.Tensor": [Case(lambda x, y, w: x.lerp(y, w), (2, 3), (2, 3), (3,))],
+    "addcmul": [Case(lambda x, a, b: vt.addcmul(x, a, b, value=2), (2, 3), (3,), (2, 1))],
+    "addcdiv": [pos(lambda x, a, b: x.addcdiv(a, b, value=-1), (2, 3), (2, 3), (3,))],
+    "einsum": [Case(lambda a, b: vt.einsum("ij,kj->ik", a, b), (2, 3), (4, 3)),
+               first_order(lambda a: vt.einsum("ii->i", a), (3, 3)),
+               Case(lambda a, b: vt.einsum("b...i,b...i->b", a, b), (2, 2, 3), (2, 1, 3))],
+    "tensordot": [Case(lambda a, b: vt.tensordot(a, b, dims=([1], [0])), (2, 3), (3, 2))],
+    "linalg_vector_norm": [Case(lambda x: vt.linalg.vector_norm(x), (2, 3)),
+                           Case(lambda x: x.norm(3, dim=1), (2, 3)),
+                           Case(lambda x: vt.linalg.vector_norm(x, 1, dim=0, keepdim=True), (2, 3)),
+                           Case(lambda x: vt.linalg.vector_norm(x, float("inf"), dim=1), (2, 3))],
+})
+
+
 # Losses (every reduction), norms, var/std/var_mean. Index targets and masks are constants;
 # float targets, weights and pos_weight require grad like the input. (torch refuses class weights,
 # weight and pos_weight that require grad: "not differentiable with respect to argument 'weight'";
@@ -411,6 +435,7 @@ NOT_DIFFERENTIABLE = {
     "count_nonzero.dim_IntList": Sample(lambda m, x: m.count_nonzero(x > 0, 0), (2, 3)),
     "one_hot": Sample(lambda m, x: m.nn.functional.one_hot((x > 0).long(), 2), (2, 3)),
     "nonzero": Sample(lambda m, x: m.nonzero(x > 0), (2, 3)),
+    "repeat_interleave.Tensor": Sample(lambda m, x: m.repeat_interleave((x > 0).long().flatten()), (2, 3)),
     "argsort": Sample(lambda m, x: m.argsort(x, 1), (2, 3)),
     "searchsorted.Tensor": Sample(lambda m, x: m.searchsorted(m.tensor([-1.0, 0.0, 1.0], dtype=x.dtype), x), (2, 3)),
     "bucketize.Tensor": Sample(lambda m, x: m.bucketize(x, m.tensor([-1.0, 0.0, 1.0], dtype=x.dtype)), (2, 3)),
