@@ -109,6 +109,8 @@ const Tensor& bernoulli_(const Tensor& self, const Tensor& p, Generator* generat
 Tensor randperm(int64_t n, std::optional<ScalarType> dtype = std::nullopt, Device device = Device(),
                 Generator* generator = nullptr);
 Tensor dropout(const Tensor& input, double p, bool train);
+// Rows of `self` are unnormalized category probabilities (1-D: one row).
+Tensor multinomial(const Tensor& self, int64_t num_samples, bool replacement = false, Generator* generator = nullptr);
 
 // ---- composites (src/ops/composite.cpp)
 Tensor linear(const Tensor& input, const Tensor& weight, const std::optional<Tensor>& bias);
@@ -141,6 +143,14 @@ Tensor max_pool2d(const Tensor& input, IntArrayRef kernel_size, IntArrayRef stri
 Tensor avg_pool2d(const Tensor& input, IntArrayRef kernel_size, IntArrayRef stride, IntArrayRef padding, bool ceil_mode,
                   bool count_include_pad, std::optional<int64_t> divisor_override);
 Tensor adaptive_avg_pool2d(const Tensor& input, IntArrayRef output_size);
+// F.unfold / F.fold.
+Tensor im2col(const Tensor& self, IntArrayRef kernel_size, IntArrayRef dilation, IntArrayRef padding, IntArrayRef stride);
+Tensor col2im(const Tensor& self, IntArrayRef output_size, IntArrayRef kernel_size, IntArrayRef dilation,
+              IntArrayRef padding, IntArrayRef stride);
+// ---- resampling (src/ops/sampling.cpp). mode: "nearest", "nearest-exact" or "linear"
+// (linear/bilinear/trilinear by the input's rank); exactly one of output_size, scale_factors.
+Tensor upsample(const Tensor& input, std::string_view mode, std::optional<std::vector<int64_t>> output_size,
+                std::optional<std::vector<double>> scale_factors, bool align_corners = false);
 
 Tensor batch_norm(const Tensor& input, const std::optional<Tensor>& weight, const std::optional<Tensor>& bias,
                   const std::optional<Tensor>& running_mean, const std::optional<Tensor>& running_var, bool training,

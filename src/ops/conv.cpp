@@ -27,9 +27,31 @@ Window2d window_of(IntArrayRef kernel, IntArrayRef stride, IntArrayRef padding, 
   return w;
 }
 
-// [N, C, H, W] -> [N, C, OH, OW, KH, KW]: every window as a view (after padding).
-Tensor windows(const Tensor& input, const Window2d& w, const Scalar& pad_value, const char* op) {
-  Tensor x = (w.ph || w.pw) ? constant_pad_nd(input, std::vector<int64_t>{w.pw, w.pw, w.ph, w.ph}, pad_value) : input;
+// Pooling output size along one dim. ceil_mode adds a last, partial window, unless it would
+// start in the right padding.
+int64_t pooled_size(int64_t in, int64_t span, int64_t stride, int64_t pad, bool ceil_mode) {
+  int64_t room = in + 2 * pad - span;
+  int64_t out = (ceil_mode ? (room + stride - 1) / stride : room / stride) + 1;
+  if (ceil_mode && (out - 1) * stride >= in + pad) --out;
+  return out;
+}
+
+// Extra rows and columns past the bottom-right padding that ceil_mode's last windows cover.
+std::pair<int64_t, int64_t> ceil_overhang(const Tensor& x, const Window2d& w, bool ceil_mode) {
+  if (!ceil_mode) return {0, 0};
+  int64_t span_h = (w.kh - 1) * w.dh + 1, span_w = (w.kw - 1) * w.dw + 1;
+  int64_t oh = pooled_size(x.size(2), span_h, w.sh, w.ph, true), ow = pooled_size(x.size(3), span_w, w.sw, w.pw, true);
+  return {std::max<int64_t>(0, (oh - 1) * w.sh + span_h - (x.size(2) + 2 * w.ph)),
+          std::max<int64_t>(0, (ow - 1) * w.sw + span_w - (x.size(3) + 2 * w.pw))};
+}
+
+// [N, C, H, W] -> [N, C, OH, OW, KH, KW]: every window as a view (after padding, plus
+// `overhang` extra rows/columns at the bottom and right for ceil_mode).
+Tensor windows(const Tensor& input, const Window2d& w, const Scalar& pad_value, const char* op,
+               std::pair<int64_t, int64_t> overhang = {0, 0}) {
+  auto [eh, ew] = overhang;
+  bool padded = w.ph || w.pw || eh || ew;
+  Tensor x = padded ? constant_pad_nd(input, std::vector<int64_t>{w.pw, w.pw + ew, w.ph, w.ph + eh}, pad_value) : input;
   int64_t span_h = (w.kh - 1) * w.dh + 1, span_w = (w.kw - 1) * w.dw + 1;
   VT_CHECK(x.size(2) >= span_h && x.size(3) >= span_w, op, "(): Kernel size can't be greater than actual input size");
   Tensor cols = unfold(unfold(x, 2, span_h, w.sh), 3, span_w, w.sw);  // [N, C, OH, OW, span_h, span_w]
@@ -86,12 +108,11 @@ Tensor conv1d_composite(const Tensor& input, const Tensor& weight, const std::op
 
 Tensor max_pool2d_composite(const Tensor& input, IntArrayRef kernel, IntArrayRef stride, IntArrayRef padding,
                             IntArrayRef dilation, bool ceil_mode) {
-  VT_CHECK_KIND(!ceil_mode, ErrorKind::NotImplemented, "max_pool2d(): ceil_mode=True is not supported yet");
   bool unbatched = input.dim() == 3;
   Tensor x = unbatched ? unsqueeze(input, 0) : input;
   Window2d w = window_of(kernel, stride.empty() ? kernel : stride, padding, dilation, "max_pool2d");
   VT_CHECK(w.ph <= w.kh / 2 && w.pw <= w.kw / 2, "pad should be at most half of effective kernel size");
-  Tensor cols = windows(x, w, -std::numeric_limits<double>::infinity(), "max_pool2d");
+  Tensor cols = windows(x, w, -std::numeric_limits<double>::infinity(), "max_pool2d", ceil_overhang(x, w, ceil_mode));
   // max over the flattened window picks the first maximum, so its gradient goes where torch's does.
   Tensor flat = reshape(cols, std::vector<int64_t>{cols.size(0), cols.size(1), cols.size(2), cols.size(3), -1});
   Tensor out = std::get<0>(max_dim(flat, -1));
@@ -100,21 +121,26 @@ Tensor max_pool2d_composite(const Tensor& input, IntArrayRef kernel, IntArrayRef
 
 Tensor avg_pool2d_composite(const Tensor& input, IntArrayRef kernel, IntArrayRef stride, IntArrayRef padding,
                             bool ceil_mode, bool count_include_pad, std::optional<int64_t> divisor_override) {
-  VT_CHECK_KIND(!ceil_mode, ErrorKind::NotImplemented, "avg_pool2d(): ceil_mode=True is not supported yet");
   bool unbatched = input.dim() == 3;
   Tensor x = unbatched ? unsqueeze(input, 0) : input;
   Window2d w = window_of(kernel, stride.empty() ? kernel : stride, padding, {}, "avg_pool2d");
   VT_CHECK(w.ph <= w.kh / 2 && w.pw <= w.kw / 2, "pad should be at most half of effective kernel size");
-  Tensor sums = sum(windows(x, w, 0, "avg_pool2d"), std::vector<int64_t>{4, 5});
+  auto overhang = ceil_overhang(x, w, ceil_mode);
+  Tensor sums = sum(windows(x, w, 0, "avg_pool2d", overhang), std::vector<int64_t>{4, 5});
   Tensor out;
+  bool plain = (w.ph == 0 && w.pw == 0) || count_include_pad;
   if (divisor_override) {
     out = div(sums, scalar_to_tensor(static_cast<double>(*divisor_override)));
-  } else if (count_include_pad || (w.ph == 0 && w.pw == 0)) {
+  } else if (plain && overhang == std::pair<int64_t, int64_t>{0, 0}) {
     out = div(sums, scalar_to_tensor(static_cast<double>(w.kh * w.kw)));
   } else {
-    // Count only the real (unpadded) elements of each window.
+    // Divide by the window's count of input elements, plus its padding when
+    // count_include_pad; never the ceil_mode overhang (as torch).
     Tensor ones_map = ones(std::vector<int64_t>{1, 1, x.size(2), x.size(3)}, x.dtype(), x.device());
-    out = div(sums, sum(windows(ones_map, w, 0, "avg_pool2d"), std::vector<int64_t>{4, 5}));
+    if (count_include_pad) ones_map = constant_pad_nd(ones_map, std::vector<int64_t>{w.pw, w.pw, w.ph, w.ph}, 1);
+    Window2d counted = w;
+    if (count_include_pad) counted.ph = counted.pw = 0;
+    out = div(sums, sum(windows(ones_map, counted, 0, "avg_pool2d", overhang), std::vector<int64_t>{4, 5}));
   }
   return unbatched ? squeeze(out, std::vector<int64_t>{0}) : out;
 }
@@ -145,6 +171,54 @@ Tensor adaptive_avg_pool2d_composite(const Tensor& input, IntArrayRef output_siz
   return unbatched ? squeeze(out, std::vector<int64_t>{0}) : out;
 }
 
+// F.unfold: [N, C, H, W] -> [N, C*KH*KW, L], the windows as columns.
+Tensor im2col_composite(const Tensor& self, IntArrayRef kernel_size, IntArrayRef dilation, IntArrayRef padding,
+                        IntArrayRef stride) {
+  bool unbatched = self.dim() == 3;
+  VT_CHECK(self.dim() == 3 || self.dim() == 4, "Expected 3D or 4D (batch mode) tensor for input with possibly 0 batch ",
+           "size and non-zero dimensions for input, but got: ", shape_str(self.sizes()));
+  Tensor x = unbatched ? unsqueeze(self, 0) : self;
+  Window2d w = window_of(kernel_size, stride, padding, dilation, "im2col");
+  Tensor cols = windows(x, w, 0, "im2col");  // [N, C, OH, OW, KH, KW]
+  int64_t n = cols.size(0), c = cols.size(1), l = cols.size(2) * cols.size(3);
+  Tensor out = reshape(permute(cols, std::vector<int64_t>{0, 1, 4, 5, 2, 3}), std::vector<int64_t>{n, c * w.kh * w.kw, l});
+  return unbatched ? squeeze(out, std::vector<int64_t>{0}) : out;
+}
+
+// F.fold, im2col's adjoint: [N, C*KH*KW, L] -> [N, C, H, W], overlapping windows summed (index_add
+// into the padded image, then the padding cropped).
+Tensor col2im_composite(const Tensor& self, IntArrayRef output_size, IntArrayRef kernel_size, IntArrayRef dilation,
+                        IntArrayRef padding, IntArrayRef stride) {
+  bool unbatched = self.dim() == 2;
+  VT_CHECK(self.dim() == 2 || self.dim() == 3, "Expected 2D or 3D (batch mode) tensor for input with possibly 0 batch ",
+           "size and non-zero dimensions for input, but got: ", shape_str(self.sizes()));
+  VT_CHECK(output_size.size() == 2, "col2im: output_size must be 2");
+  Tensor cols = unbatched ? unsqueeze(self, 0) : self;
+  Window2d w = window_of(kernel_size, stride, padding, dilation, "col2im");
+  int64_t h = output_size[0], wd = output_size[1], hp = h + 2 * w.ph, wp = wd + 2 * w.pw;
+  int64_t span_h = (w.kh - 1) * w.dh + 1, span_w = (w.kw - 1) * w.dw + 1;
+  int64_t oh = (hp - span_h) / w.sh + 1, ow = (wp - span_w) / w.sw + 1;
+  int64_t window = w.kh * w.kw;
+  VT_CHECK(cols.size(1) % window == 0, "Expected size of input's dimension 1 to be divisible by the product of ",
+           "kernel_size, but got input.size(1)=", cols.size(1), " and kernel_size=(", w.kh, ", ", w.kw, ")");
+  VT_CHECK(oh > 0 && ow > 0 && cols.size(2) == oh * ow, "Given output_size=(", h, ", ", wd, "), kernel_size=(", w.kh,
+           ", ", w.kw, "), dilation=(", w.dh, ", ", w.dw, "), padding=(", w.ph, ", ", w.pw, "), stride=(", w.sh, ", ",
+           w.sw, "), expected size of input's dimension 2 to match the calculated number of sliding blocks ", oh, " * ",
+           ow, " = ", oh * ow, ", but got input.size(2)=", cols.size(2), ".");
+  int64_t n = cols.size(0), c = cols.size(1) / window;
+  // Target of (ki, kj, i, j) in the padded image: (i*sh + ki*dh) * wp + j*sw + kj*dw.
+  auto axis = [&](int64_t count, int64_t step, std::vector<int64_t> shape) {
+    return reshape(arange(0, count * step, step, ScalarType::Int64, self.device()), shape);
+  };
+  Tensor rows = add(axis(w.kh, w.dh * wp, {w.kh, 1, 1, 1}), axis(oh, w.sh * wp, {1, 1, oh, 1}));
+  Tensor columns = add(axis(w.kw, w.dw, {1, w.kw, 1, 1}), axis(ow, w.sw, {1, 1, 1, ow}));
+  Tensor targets = reshape(add(rows, columns), std::vector<int64_t>{-1});
+  Tensor values = reshape(cols, std::vector<int64_t>{n, c, window * oh * ow});
+  Tensor image = index_add(zeros(std::vector<int64_t>{n, c, hp * wp}, cols.dtype(), cols.device()), 2, targets, values);
+  Tensor out = narrow(narrow(reshape(image, std::vector<int64_t>{n, c, hp, wp}), 2, w.ph, h), 3, w.pw, wd);
+  return unbatched ? squeeze(out, std::vector<int64_t>{0}) : out;
+}
+
 }  // namespace
 
 VT_REGISTRATION(conv_ops) {
@@ -159,6 +233,10 @@ VT_REGISTRATION(conv_ops) {
   register_composite("max_pool2d", &max_pool2d_composite);
   register_composite("avg_pool2d", &avg_pool2d_composite);
   register_composite("adaptive_avg_pool2d", &adaptive_avg_pool2d_composite);
+  r.define("im2col(Tensor self, int[2] kernel_size, int[2] dilation, int[2] padding, int[2] stride) -> Tensor");
+  r.define("col2im(Tensor self, SymInt[2] output_size, int[2] kernel_size, int[2] dilation, int[2] padding, int[2] stride) -> Tensor");
+  register_composite("im2col", &im2col_composite);
+  register_composite("col2im", &col2im_composite);
 }
 
 using ConvSignature = Tensor(const Tensor&, const Tensor&, const std::optional<Tensor>&, IntArrayRef, IntArrayRef,
@@ -183,6 +261,17 @@ Tensor avg_pool2d(const Tensor& input, IntArrayRef kernel, IntArrayRef stride, I
   static const TypedOp<Tensor(const Tensor&, IntArrayRef, IntArrayRef, IntArrayRef, bool, bool, std::optional<int64_t>)> op(
       "avg_pool2d");
   return op(input, kernel, stride, padding, ceil_mode, count_include_pad, divisor_override);
+}
+Tensor im2col(const Tensor& self, IntArrayRef kernel_size, IntArrayRef dilation, IntArrayRef padding,
+              IntArrayRef stride) {
+  static const TypedOp<Tensor(const Tensor&, IntArrayRef, IntArrayRef, IntArrayRef, IntArrayRef)> op("im2col");
+  return op(self, kernel_size, dilation, padding, stride);
+}
+Tensor col2im(const Tensor& self, IntArrayRef output_size, IntArrayRef kernel_size, IntArrayRef dilation,
+              IntArrayRef padding, IntArrayRef stride) {
+  static const TypedOp<Tensor(const Tensor&, IntArrayRef, IntArrayRef, IntArrayRef, IntArrayRef, IntArrayRef)> op(
+      "col2im");
+  return op(self, output_size, kernel_size, dilation, padding, stride);
 }
 Tensor adaptive_avg_pool2d(const Tensor& input, IntArrayRef output_size) {
   static const TypedOp<Tensor(const Tensor&, IntArrayRef)> op("adaptive_avg_pool2d");

@@ -320,7 +320,10 @@ Tensor vector_norm_backward(const Tensor& g, const Tensor& x, const Tensor& norm
   if (p == 2) {
     scale = div(x, safe_norm);
   } else {
-    scale = div(mul(sign(x), pow(abs(x), scalar_to_tensor(p - 1))), pow(safe_norm, scalar_to_tensor(p - 1)));
+    // |x|^(p-1) is infinite at x == 0 for p < 1; the (sub)gradient there is 0, as in torch.
+    Tensor power = pow(abs(x), scalar_to_tensor(p - 1));
+    if (p < 1) power = where(eq(x, zero), zeros({}, x.dtype(), x.device()), power);
+    scale = div(mul(sign(x), power), pow(safe_norm, scalar_to_tensor(p - 1)));
   }
   return where(eq(n, zero), zeros({}, x.dtype(), x.device()), mul(grad, scale));
 }

@@ -76,6 +76,10 @@ Tensor div_grad(const Tensor& a, const Tensor& b, std::optional<std::string_view
   return out;
 }
 
+// y - 1 in y's own dtype: for a Python-number exponent, `y - 1` of two numbers would round to
+// the default float32.
+Tensor minus_one(const Tensor& y) { return sub(y, ones({}, y.dtype(), y.device())); }
+
 Tensor pow_grad(const Tensor& a, const Tensor& b) {
   Tensor out = below_autograd([&] { return pow(a, b); });
   forward_tangent(out, {&a, &b}, [&] {
@@ -83,7 +87,7 @@ Tensor pow_grad(const Tensor& a, const Tensor& b) {
     // exponent carries no tangent.
     Tensor zero = scalar_to_tensor(0.0);
     Tensor tangent = zeros_like(out);
-    if (has_tangent(a)) tangent = tangent + tangent_of(a) * where(eq(b, zero), zero, b * pow(a, b - 1));
+    if (has_tangent(a)) tangent = tangent + tangent_of(a) * where(eq(b, zero), zero, b * pow(a, minus_one(b)));
     if (has_tangent(b)) tangent = tangent + tangent_of(b) * where(mul(eq(a, zero), ge(b, zero)), zero, out * log(a));
     return tangent;
   });
@@ -96,7 +100,7 @@ Tensor pow_grad(const Tensor& a, const Tensor& b) {
     Tensor grad_base, grad_exponent;
     if (n.needs_input_grad(0)) {
       // d/dx x^y = y x^(y-1), defined as 0 where y == 0 (so 0^0 has no NaN gradient).
-      grad_base = sum_to(where(eq(exponent, zero), zero, g[0] * exponent * pow(base, exponent - 1)), sa);
+      grad_base = sum_to(where(eq(exponent, zero), zero, g[0] * exponent * pow(base, minus_one(exponent))), sa);
     }
     if (n.needs_input_grad(1)) {
       // d/dy x^y = x^y log x, defined as 0 where x == 0 and y >= 0.

@@ -1,7 +1,9 @@
 // Random ops: uniform_, normal_, bernoulli (p per element), random integers, randperm, and the
 // composites on top (rand, randn, randint, dropout). Every op draws from a Generator
 // (the default one unless given), one Philox counter per element.
+#include <algorithm>
 #include <cmath>
+#include <limits>
 #include <numeric>
 
 #include "vt/autograd/record.h"
@@ -107,6 +109,63 @@ Tensor randperm_kernel(int64_t n, Generator* generator, std::optional<ScalarType
   return dtype && *dtype != ScalarType::Int64 ? to(out, *dtype) : out;
 }
 
+// Category indices drawn from each row of (unnormalized) probabilities. With replacement:
+// inverse CDF of one uniform per sample; without: the num_samples smallest of -log(u) / p
+// (exponential races), in the order they finish, which draws without replacement with
+// torch's distribution.
+Tensor multinomial_kernel(const Tensor& self, int64_t num_samples, bool replacement, Generator* generator) {
+  VT_CHECK(self.dim() == 1 || self.dim() == 2, "prob_dist must be 1 or 2 dim");
+  VT_CHECK(is_floating_point(self.dtype()), "multinomial only supports floating-point dtypes for input, got: ",
+           dtype_short_name(self.dtype()));
+  VT_CHECK(num_samples > 0, "cannot sample n_sample <= 0 samples");
+  int64_t k = self.size(-1), rows = self.dim() == 2 ? self.size(0) : 1;
+  VT_CHECK(k > 0, "multinomial(): the probability distribution must have at least one category");
+  VT_CHECK(replacement || num_samples <= k, "cannot sample n_sample > prob_dist.size(-1) samples without replacement");
+  Tensor p = contiguous(to(reshape(self, std::vector<int64_t>{rows, k}), ScalarType::Float64));
+  Tensor u = empty(std::vector<int64_t>{rows, replacement ? num_samples : k}, ScalarType::Float64, self.device());
+  uniform_kernel(u, 0, 1, generator);
+  Tensor out = empty(std::vector<int64_t>{rows, num_samples}, ScalarType::Int64, self.device());
+  const double* prob = p.data<double>();
+  const double* uniform = u.data<double>();
+  int64_t* samples = out.data<int64_t>();
+  std::vector<double> scratch(static_cast<size_t>(k));
+  std::vector<int64_t> order(static_cast<size_t>(k));
+  for (int64_t r = 0; r < rows; ++r) {
+    const double* row = prob + r * k;
+    double total = 0;
+    int64_t positive = 0;
+    for (int64_t j = 0; j < k; ++j) {
+      VT_CHECK(std::isfinite(row[j]) && row[j] >= 0, "probability tensor contains either `inf`, `nan` or element < 0");
+      total += row[j];
+      positive += row[j] > 0;
+    }
+    VT_CHECK(total > 0, "invalid multinomial distribution (sum of probabilities <= 0)");
+    int64_t* dst = samples + r * num_samples;
+    if (replacement) {
+      std::partial_sum(row, row + k, scratch.begin());
+      for (int64_t s = 0; s < num_samples; ++s) {
+        double x = uniform[r * num_samples + s] * total;
+        auto it = std::upper_bound(scratch.begin(), scratch.end(), x);
+        int64_t j = std::min<int64_t>(it - scratch.begin(), k - 1);
+        while (row[j] == 0 && j > 0) --j;  // rounding at the top end: the last category that can occur
+        dst[s] = j;
+      }
+      continue;
+    }
+    VT_CHECK(positive >= num_samples, "invalid multinomial distribution (with replacement=False, not enough non-negative ",
+             "category to sample)");
+    for (int64_t j = 0; j < k; ++j) {
+      double e = -std::log(1.0 - uniform[r * k + j]);
+      scratch[j] = row[j] > 0 ? e / row[j] : std::numeric_limits<double>::infinity();
+    }
+    std::iota(order.begin(), order.end(), int64_t{0});
+    std::partial_sort(order.begin(), order.begin() + num_samples, order.end(),
+                      [&](int64_t a, int64_t b) { return scratch[a] < scratch[b]; });
+    std::copy(order.begin(), order.begin() + num_samples, dst);
+  }
+  return self.dim() == 1 ? reshape(out, std::vector<int64_t>{num_samples}) : out;
+}
+
 Tensor dropout_composite(const Tensor& input, double p, bool train) {
   VT_CHECK_VALUE(p >= 0 && p <= 1, "dropout probability has to be between 0 and 1, but got ", p);
   if (!train || p == 0) return input;
@@ -152,6 +211,8 @@ VT_REGISTRATION(random_ops) {
   r.define("bernoulli_.Tensor(Tensor(a!) self, Tensor p, *, Generator? generator=None) -> Tensor(a!)");
   r.define("randperm(SymInt n, *, Generator? generator=None, ScalarType? dtype=None, Device device) -> Tensor");
   r.define("dropout(Tensor input, float p, bool train) -> Tensor");
+  r.define("multinomial(Tensor self, SymInt num_samples, bool replacement=False, *, Generator? generator=None) -> Tensor");
+  register_kernel("multinomial", DispatchKey::CPU, &multinomial_kernel);
   register_kernel("uniform_", DispatchKey::CPU, &uniform_kernel);
   register_kernel("normal_", DispatchKey::CPU, &normal_kernel);
   register_kernel("random_.from", DispatchKey::CPU, &random_kernel);
@@ -183,6 +244,10 @@ const Tensor& bernoulli_(const Tensor& self, const Tensor& p, Generator* generat
 Tensor randperm(int64_t n, std::optional<ScalarType> dtype, Device device, Generator* generator) {
   static const TypedOp<Tensor(int64_t, Generator*, std::optional<ScalarType>, Device)> op("randperm");
   return op(n, generator, dtype, device);
+}
+Tensor multinomial(const Tensor& self, int64_t num_samples, bool replacement, Generator* generator) {
+  static const TypedOp<Tensor(const Tensor&, int64_t, bool, Generator*)> op("multinomial");
+  return op(self, num_samples, replacement, generator);
 }
 Tensor dropout(const Tensor& input, double p, bool train) {
   static const TypedOp<Tensor(const Tensor&, double, bool)> op("dropout");

@@ -110,6 +110,22 @@ void bind_math(nb::module_& m, nb::class_<Tensor>& cls) {
     return repeat_interleave_any(t, repeats, dim, output_size);
   }, nb::arg("input"), nb::arg("repeats").none() = nb::none(), nb::arg("dim").none() = nb::none(), nb::kw_only(),
      nb::arg("output_size").none() = nb::none());
+  // The kernels behind F.unfold, F.fold and F.interpolate (python/vibetensor/nn/_sampling.py).
+  nb::module_ nn = nb::borrow<nb::module_>(m.attr("_nn"));
+  nn.def("im2col", [](const Tensor& x, std::vector<int64_t> kernel_size, std::vector<int64_t> dilation,
+                      std::vector<int64_t> padding, std::vector<int64_t> stride) {
+    return im2col(x, kernel_size, dilation, padding, stride);
+  }, nb::arg("input"), nb::arg("kernel_size"), nb::arg("dilation"), nb::arg("padding"), nb::arg("stride"));
+  nn.def("col2im", [](const Tensor& x, std::vector<int64_t> output_size, std::vector<int64_t> kernel_size,
+                      std::vector<int64_t> dilation, std::vector<int64_t> padding, std::vector<int64_t> stride) {
+    return col2im(x, output_size, kernel_size, dilation, padding, stride);
+  }, nb::arg("input"), nb::arg("output_size"), nb::arg("kernel_size"), nb::arg("dilation"), nb::arg("padding"),
+     nb::arg("stride"));
+  nn.def("upsample", [](const Tensor& x, std::string_view mode, std::optional<std::vector<int64_t>> size,
+                        std::optional<std::vector<double>> scale_factors, bool align_corners) {
+    return upsample(x, mode, size, scale_factors, align_corners);
+  }, nb::arg("input"), nb::arg("mode"), nb::arg("output_size").none(), nb::arg("scale_factors").none(),
+     nb::arg("align_corners"));
   bind_both(cls, m, "roll", [](const Tensor& t, nb::handle shifts, nb::handle dims) {
     return roll(t, int_list(shifts), dims.is_none() ? std::vector<int64_t>{} : int_list(dims));
   }, nb::arg("shifts"), nb::arg("dims").none() = nb::none());

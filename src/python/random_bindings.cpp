@@ -99,6 +99,9 @@ void bind_random(nb::module_& m, nb::class_<Tensor>& cls) {
                            generator_arg(generator)), requires_grad);
   }, nb::arg("n"), nb::kw_only(), nb::arg("generator").none() = nb::none(), nb::arg("dtype").none() = nb::none(),
      nb::arg("device").none() = nb::none(), nb::arg("requires_grad") = false);
+  bind_both(cls, m, "multinomial", [](const Tensor& t, int64_t num_samples, bool replacement, nb::handle generator) {
+    return multinomial(t, num_samples, replacement, generator_arg(generator));
+  }, nb::arg("num_samples"), nb::arg("replacement") = false, nb::kw_only(), nb::arg("generator").none() = nb::none());
   m.def("bernoulli", [](const Tensor& input, std::optional<double> p, nb::handle generator) {
     Tensor out = empty_like(input);
     bernoulli_(out, p ? full({}, *p, ScalarType::Float64) : input, generator_arg(generator));

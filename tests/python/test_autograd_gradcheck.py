@@ -296,6 +296,20 @@ DIFFERENTIABLE.update({
 })
 
 
+# Resampling, im2col/col2im (F.unfold/F.fold).
+DIFFERENTIABLE.update({
+    "im2col": [first_order(lambda x: F.unfold(x, (2, 2), padding=1, stride=(1, 2)), (1, 2, 3, 3))],
+    "col2im": [first_order(lambda x: F.fold(x, (3, 4), (2, 2), stride=(1, 2)), (1, 8, 4))],
+    **{f"upsample_nearest{k}d.vec": [Case(lambda x: F.interpolate(x, scale_factor=2), (1, 2) + (3,) * k)] for k in (1, 2, 3)},
+    **{f"_upsample_nearest_exact{k}d.vec": [Case(lambda x: F.interpolate(x, scale_factor=1.5, mode="nearest-exact"),
+                                                 (1, 2) + (3,) * k)] for k in (1, 2, 3)},
+    "upsample_linear1d.vec": [Case(lambda x: F.interpolate(x, size=5, mode="linear"), (1, 2, 3))],
+    "upsample_bilinear2d.vec": [Case(lambda x: F.interpolate(x, size=(4, 5), mode="bilinear", align_corners=True),
+                                     (1, 2, 3, 3))],
+    "upsample_trilinear3d.vec": [Case(lambda x: F.interpolate(x, scale_factor=1.5, mode="trilinear"), (1, 1, 2, 3, 2))],
+})
+
+
 # Losses (every reduction), norms, var/std/var_mean. Index targets and masks are constants;
 # float targets, weights and pos_weight require grad like the input. (torch refuses class weights,
 # weight and pos_weight that require grad: "not differentiable with respect to argument 'weight'";
@@ -435,6 +449,8 @@ NOT_DIFFERENTIABLE = {
     "count_nonzero.dim_IntList": Sample(lambda m, x: m.count_nonzero(x > 0, 0), (2, 3)),
     "one_hot": Sample(lambda m, x: m.nn.functional.one_hot((x > 0).long(), 2), (2, 3)),
     "nonzero": Sample(lambda m, x: m.nonzero(x > 0), (2, 3)),
+    # one category per row has all the probability, so the draw is deterministic
+    "multinomial": Sample(lambda m, x: m.multinomial((x == x.max(1, keepdim=True).values).double(), 1), (2, 3)),
     "repeat_interleave.Tensor": Sample(lambda m, x: m.repeat_interleave((x > 0).long().flatten()), (2, 3)),
     "argsort": Sample(lambda m, x: m.argsort(x, 1), (2, 3)),
     "searchsorted.Tensor": Sample(lambda m, x: m.searchsorted(m.tensor([-1.0, 0.0, 1.0], dtype=x.dtype), x), (2, 3)),

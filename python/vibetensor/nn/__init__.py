@@ -1,2 +1,2 @@
-"""vibetensor.nn: neural-network building blocks (so far the functional activations)."""
+"""vibetensor.nn: neural-network building blocks (so far torch.nn.functional)."""
 from vibetensor.nn import functional
