@@ -239,6 +239,11 @@ Tensor amin(const Tensor& self, OptionalDims dims = std::nullopt, bool keepdim =
 Tensor logsumexp(const Tensor& self, OptionalDims dims, bool keepdim = false);
 Tensor softmax(const Tensor& self, int64_t dim, std::optional<ScalarType> dtype = std::nullopt);
 Tensor log_softmax(const Tensor& self, int64_t dim, std::optional<ScalarType> dtype = std::nullopt);
+// The kernels behind them (src/ops/softmax.cpp): a floating input, softmax along dim.
+Tensor _softmax(const Tensor& self, int64_t dim, bool half_to_float = false);
+Tensor _log_softmax(const Tensor& self, int64_t dim, bool half_to_float = false);
+Tensor _softmax_backward_data(const Tensor& grad_output, const Tensor& output, int64_t dim, ScalarType input_dtype);
+Tensor _log_softmax_backward_data(const Tensor& grad_output, const Tensor& output, int64_t dim, ScalarType input_dtype);
 
 // ---- scans and products (src/ops/scan.cpp)
 Tensor cumsum(const Tensor& self, int64_t dim, std::optional<ScalarType> dtype = std::nullopt);

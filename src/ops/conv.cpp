@@ -1,6 +1,7 @@
-// Convolution and pooling as compositions: im2col through the strided `unfold` view, then a
-// matrix product (or a reduction over the window). Correct and differentiable on every
-// backend; the fast path (oneDNN on CPU, cuDNN on CUDA) replaces these kernels later.
+// Convolution and pooling as compositions: convolution is im2col (a CPU kernel; a strided
+// `unfold` view elsewhere) then a matrix product; pooling reduces over window views.
+// Differentiable on every backend through their parts.
+#include "vt/autograd/record.h"
 #include "vt/dispatch.h"
 #include "vt/ops.h"
 
@@ -60,6 +61,9 @@ Tensor windows(const Tensor& input, const Window2d& w, const Scalar& pad_value, 
   return cols;
 }
 
+// im2col's columns times the weight as a matrix: [O, C*KH*KW] @ [C*KH*KW, N*L] (per group
+// with groups), then in NCHW order. Derivatives come from matmul and im2col (whose
+// derivative is col2im).
 Tensor conv2d_composite(const Tensor& input, const Tensor& weight, const std::optional<Tensor>& bias, IntArrayRef stride,
                         IntArrayRef padding, IntArrayRef dilation, int64_t groups) {
   bool unbatched = input.dim() == 3;
@@ -74,21 +78,28 @@ Tensor conv2d_composite(const Tensor& input, const Tensor& weight, const std::op
            " channels instead");
   VT_CHECK(out_channels % groups == 0, "out_channels must be divisible by groups");
   Window2d w = window_of(std::vector<int64_t>{weight.size(2), weight.size(3)}, stride, padding, dilation, "conv2d");
-  Tensor cols = windows(x, w, 0, "conv2d");  // [N, C, OH, OW, KH, KW]
-  int64_t n = cols.size(0), oh = cols.size(2), ow = cols.size(3);
-  int64_t per_group = channels / groups, out_per_group = out_channels / groups;
-  std::vector<Tensor> outputs;
-  for (int64_t g = 0; g < groups; ++g) {
-    // [N, OH, OW, C/g * KH * KW] @ [C/g * KH * KW, O/g]
-    Tensor group_cols = narrow(cols, 1, g * per_group, per_group);
-    Tensor rows = reshape(permute(group_cols, std::vector<int64_t>{0, 2, 3, 1, 4, 5}),
-                          std::vector<int64_t>{n * oh * ow, per_group * w.kh * w.kw});
-    Tensor kernel = reshape(narrow(weight, 0, g * out_per_group, out_per_group), std::vector<int64_t>{out_per_group, -1});
-    outputs.push_back(mm(rows, t(kernel)));
+  int64_t span_h = (w.kh - 1) * w.dh + 1, span_w = (w.kw - 1) * w.dw + 1;
+  VT_CHECK(x.size(2) + 2 * w.ph >= span_h && x.size(3) + 2 * w.pw >= span_w, "conv2d(): Kernel size can't be greater ",
+           "than actual input size");
+  int64_t n = x.size(0), oh = (x.size(2) + 2 * w.ph - span_h) / w.sh + 1, ow = (x.size(3) + 2 * w.pw - span_w) / w.sw + 1;
+  bool pointwise = w.kh == 1 && w.kw == 1 && w.sh == 1 && w.sw == 1 && w.ph == 0 && w.pw == 0;
+  Tensor cols = pointwise ? reshape(x, std::vector<int64_t>{n, channels, oh * ow})
+                          : im2col(x, std::vector<int64_t>{w.kh, w.kw}, std::vector<int64_t>{w.dh, w.dw},
+                                   std::vector<int64_t>{w.ph, w.pw}, std::vector<int64_t>{w.sh, w.sw});
+  int64_t per_group = cols.size(1) / groups;
+  Tensor out;
+  if (groups == 1) {
+    // One large product, [O, CKK] @ [CKK, N*L], beats N small ones; then back to [N, O, L].
+    Tensor columns = reshape(permute(cols, std::vector<int64_t>{1, 0, 2}), std::vector<int64_t>{per_group, n * oh * ow});
+    Tensor product = mm(reshape(weight, std::vector<int64_t>{out_channels, per_group}), columns);
+    out = contiguous(permute(reshape(product, std::vector<int64_t>{out_channels, n, oh, ow}),
+                             std::vector<int64_t>{1, 0, 2, 3}));
+  } else {
+    Tensor kernel = reshape(weight, std::vector<int64_t>{groups, out_channels / groups, per_group});
+    Tensor grouped = reshape(cols, std::vector<int64_t>{n, groups, per_group, oh * ow});
+    out = reshape(matmul(kernel, grouped), std::vector<int64_t>{n, out_channels, oh, ow});
   }
-  Tensor out = groups == 1 ? outputs[0] : cat(outputs, 1);
-  if (bias) out = add(out, *bias);
-  out = permute(reshape(out, std::vector<int64_t>{n, oh, ow, out_channels}), std::vector<int64_t>{0, 3, 1, 2});
+  if (bias) out = add(out, reshape(*bias, std::vector<int64_t>{1, out_channels, 1, 1}));
   return unbatched ? squeeze(out, std::vector<int64_t>{0}) : out;
 }
 
@@ -219,6 +230,38 @@ Tensor col2im_composite(const Tensor& self, IntArrayRef output_size, IntArrayRef
   return unbatched ? squeeze(out, std::vector<int64_t>{0}) : out;
 }
 
+// im2col and col2im are linear and each other's adjoint: each one's derivative is the other.
+Tensor im2col_grad(const Tensor& self, IntArrayRef kernel_size, IntArrayRef dilation, IntArrayRef padding,
+                   IntArrayRef stride) {
+  Tensor out = autograd::below_autograd([&] { return im2col(self, kernel_size, dilation, padding, stride); });
+  std::vector<int64_t> k(kernel_size.begin(), kernel_size.end()), d(dilation.begin(), dilation.end()),
+      p(padding.begin(), padding.end()), s(stride.begin(), stride.end());
+  autograd::forward_tangent(out, {&self}, [&] { return im2col(autograd::tangent_of(self), k, d, p, s); });
+  if (!self.requires_grad()) return out;
+  std::vector<int64_t> image{self.size(-2), self.size(-1)};
+  auto node = autograd::make_node("Im2ColBackward0", {&self}, [=](autograd::FunctionNode&, const autograd::TensorList& g) {
+    return autograd::TensorList{col2im(g[0], image, k, d, p, s)};
+  });
+  autograd::set_history(out, node);
+  return out;
+}
+
+Tensor col2im_grad(const Tensor& self, IntArrayRef output_size, IntArrayRef kernel_size, IntArrayRef dilation,
+                   IntArrayRef padding, IntArrayRef stride) {
+  Tensor out = autograd::below_autograd([&] { return col2im(self, output_size, kernel_size, dilation, padding, stride); });
+  std::vector<int64_t> k(kernel_size.begin(), kernel_size.end()), d(dilation.begin(), dilation.end()),
+      p(padding.begin(), padding.end()), s(stride.begin(), stride.end());
+  autograd::forward_tangent(out, {&self}, [&] {
+    return col2im(autograd::tangent_of(self), output_size, k, d, p, s);
+  });
+  if (!self.requires_grad()) return out;
+  auto node = autograd::make_node("Col2ImBackward0", {&self}, [=](autograd::FunctionNode&, const autograd::TensorList& g) {
+    return autograd::TensorList{im2col(g[0], k, d, p, s)};
+  });
+  autograd::set_history(out, node);
+  return out;
+}
+
 }  // namespace
 
 VT_REGISTRATION(conv_ops) {
@@ -235,8 +278,11 @@ VT_REGISTRATION(conv_ops) {
   register_composite("adaptive_avg_pool2d", &adaptive_avg_pool2d_composite);
   r.define("im2col(Tensor self, int[2] kernel_size, int[2] dilation, int[2] padding, int[2] stride) -> Tensor");
   r.define("col2im(Tensor self, SymInt[2] output_size, int[2] kernel_size, int[2] dilation, int[2] padding, int[2] stride) -> Tensor");
-  register_composite("im2col", &im2col_composite);
-  register_composite("col2im", &col2im_composite);
+  // The CPU kernels are in src/cpu/conv_kernels.cpp; these compositions serve other backends.
+  register_kernel("im2col", DispatchKey::CUDA, &im2col_composite);
+  register_kernel("col2im", DispatchKey::CUDA, &col2im_composite);
+  register_kernel("im2col", DispatchKey::Autograd, &im2col_grad);
+  register_kernel("col2im", DispatchKey::Autograd, &col2im_grad);
 }
 
 using ConvSignature = Tensor(const Tensor&, const Tensor&, const std::optional<Tensor>&, IntArrayRef, IntArrayRef,

@@ -85,19 +85,11 @@ Tensor softmax_input(const Tensor& self, std::optional<ScalarType> dtype, const 
 }
 
 Tensor softmax_composite(const Tensor& self, int64_t dim, std::optional<ScalarType> dtype) {
-  Tensor x = softmax_input(self, dtype, "softmax");
-  if (x.dim() == 0) return div(exp(sub(x, x)), exp(sub(x, x)));  // softmax of one element is 1 (NaN stays NaN)
-  std::vector<int64_t> dims{dim};
-  Tensor e = exp(sub(x, autograd_free_amax(x, dims)));  // an infinite max gives NaN, as in torch
-  return div(e, sum(e, dims, true));
+  return _softmax(softmax_input(self, dtype, "softmax"), dim, false);
 }
 
 Tensor log_softmax_composite(const Tensor& self, int64_t dim, std::optional<ScalarType> dtype) {
-  Tensor x = softmax_input(self, dtype, "log_softmax");
-  if (x.dim() == 0) return sub(x, x);
-  std::vector<int64_t> dims{dim};
-  Tensor shifted = sub(x, autograd_free_amax(x, dims));
-  return sub(shifted, log(sum(exp(shifted), dims, true)));
+  return _log_softmax(softmax_input(self, dtype, "log_softmax"), dim, false);
 }
 
 }  // namespace

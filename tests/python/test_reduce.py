@@ -420,7 +420,10 @@ def test_softmax_half_precision_accuracy(name, dtype):
 def test_softmax_dtype_argument(name, dtype, out_dtype):
     """dtype= converts the input first (integers included); without it integers raise."""
     x = make((3, 4), dtype)
-    compare(lambda m, t: SOFTMAXES[name](m, t, 1, dtype=getattr(m, out_dtype)), x)
+    # A float16 result computed in float32 and rounded once may differ from torch's by one
+    # float16 step (about 1e-3 relative).
+    tolerance = dict(rtol=1e-3, atol=1e-3) if out_dtype == "float16" else {}
+    compare(lambda m, t: SOFTMAXES[name](m, t, 1, dtype=getattr(m, out_dtype)), x, **tolerance)
     compare(lambda m, t: SOFTMAXES[name](m, t, 1), x)
 
 
@@ -434,8 +437,6 @@ def test_softmax_special_values(name):
     compare(lambda m, t: SOFTMAXES[name](m, t, 1), make((0, 3)))
 
 
-@pytest.mark.xfail(strict=True, reason="softmax and log_softmax along an empty dim raise IndexError 'amax(): Expected "
-                   "reduction dim 0 to have non-zero size'; torch returns the empty tensor")
 @pytest.mark.parametrize("name", SOFTMAXES)
 def test_softmax_along_empty_dim(name):
     compare(lambda m, t: SOFTMAXES[name](m, t, 0), make((0, 3)))

@@ -1,0 +1,137 @@
+// CPU im2col and col2im: the windows of an image as columns [N, C*KH*KW, OH*OW] and the
+// sum of columns back into an image. conv2d is a matrix product over im2col's columns, and
+// each of these is the other's derivative. Each (sample, channel) plane is independent,
+// so planes run in parallel without write conflicts.
+#include <cstring>
+
+#include "vt/dispatch.h"
+#include "vt/ops.h"
+#include "vt/parallel.h"
+
+namespace vt::cpu {
+namespace {
+
+struct Geometry {
+  int64_t n, c, h, w, kh, kw, dh, dw, ph, pw, sh, sw, oh, ow;
+};
+
+int64_t at(IntArrayRef v, size_t i, const char* op, const char* name) {
+  VT_CHECK(v.size() == 2, op, "(): ", name, " must have 2 elements");
+  return v[i];
+}
+
+Geometry geometry(int64_t n, int64_t c, int64_t h, int64_t w, IntArrayRef kernel, IntArrayRef dilation,
+                  IntArrayRef padding, IntArrayRef stride, const char* op) {
+  Geometry g{n, c, h, w, at(kernel, 0, op, "kernel_size"), at(kernel, 1, op, "kernel_size"),
+             at(dilation, 0, op, "dilation"), at(dilation, 1, op, "dilation"), at(padding, 0, op, "padding"),
+             at(padding, 1, op, "padding"), at(stride, 0, op, "stride"), at(stride, 1, op, "stride"), 0, 0};
+  VT_CHECK(g.kh > 0 && g.kw > 0, op, "(): kernel size should be greater than zero");
+  VT_CHECK(g.dh > 0 && g.dw > 0, op, "(): dilation should be greater than zero");
+  VT_CHECK(g.sh > 0 && g.sw > 0, op, "(): stride should be greater than zero");
+  VT_CHECK(g.ph >= 0 && g.pw >= 0, op, "(): padding should be non-negative");
+  g.oh = (h + 2 * g.ph - (g.dh * (g.kh - 1) + 1)) / g.sh + 1;
+  g.ow = (w + 2 * g.pw - (g.dw * (g.kw - 1) + 1)) / g.sw + 1;
+  return g;
+}
+
+// For every (plane, ki, kj, oh) row segment of the columns, calls
+// fn(image_row_or_null, column_row, iw0): the image row it reads (null in the padding).
+// Columns [N, C*KH*KW, L] are addressed through strides (n_stride, row_stride, 1).
+template <class T, class Fn>
+void for_each_segment(const Geometry& g, T* image, T* cols, int64_t n_stride, int64_t row_stride, Fn fn) {
+  int64_t planes = g.n * g.c, plane_size = g.h * g.w, k = g.kh * g.kw;
+  parallel_for(0, planes, 1, [&](int64_t lo, int64_t hi) {
+    for (int64_t p = lo; p < hi; ++p) {
+      T* plane = image + p * plane_size;
+      int64_t n = p / g.c, c = p % g.c;
+      for (int64_t ki = 0; ki < g.kh; ++ki) {
+        for (int64_t kj = 0; kj < g.kw; ++kj) {
+          T* row_cols = cols + n * n_stride + (c * k + ki * g.kw + kj) * row_stride;
+          for (int64_t oh = 0; oh < g.oh; ++oh) {
+            int64_t ih = oh * g.sh - g.ph + ki * g.dh;
+            T* image_row = ih >= 0 && ih < g.h ? plane + ih * g.w : nullptr;
+            fn(image_row, row_cols + oh * g.ow, kj * g.dw - g.pw);
+          }
+        }
+      }
+    }
+  });
+}
+
+Tensor im2col_cpu(const Tensor& self, IntArrayRef kernel_size, IntArrayRef dilation, IntArrayRef padding,
+                  IntArrayRef stride) {
+  bool unbatched = self.dim() == 3;
+  VT_CHECK(self.dim() == 3 || self.dim() == 4, "Expected 3D or 4D (batch mode) tensor for input with possibly 0 batch ",
+           "size and non-zero dimensions for input, but got: ", shape_str(self.sizes()));
+  Tensor x = contiguous(unbatched ? unsqueeze(self, 0) : self);
+  Geometry g = geometry(x.size(0), x.size(1), x.size(2), x.size(3), kernel_size, dilation, padding, stride, "im2col");
+  VT_CHECK(g.oh > 0 && g.ow > 0, "im2col(): Given input with spatial size (", g.h, ", ", g.w, "), kernel_size=(", g.kh,
+           ", ", g.kw, "), dilation=(", g.dh, ", ", g.dw, "), padding=(", g.ph, ", ", g.pw, "), calculated shape of the ",
+           "array of sliding blocks as (", g.oh, ", ", g.ow, "), but its components must be at least one.");
+  // Laid out as [C*KH*KW, N, L] (returned as an [N, C*KH*KW, L] view), so conv2d can multiply
+  // all samples' columns in one matrix product without a copy.
+  int64_t rows = g.c * g.kh * g.kw, l = g.oh * g.ow;
+  Tensor buffer = empty_tensor(std::vector<int64_t>{rows, g.n, l}, x.dtype(), x.device());
+  Tensor cols = make_alias(buffer, std::vector<int64_t>{g.n, rows, l}, std::vector<int64_t>{l, g.n * l, 1}, 0);
+  dispatch_all_types(x.dtype(), "im2col", [&](auto tag) {
+    using T = decltype(tag);
+    for_each_segment(g, x.data<T>(), buffer.data<T>(), l, g.n * l, [&](T* image_row, T* out, int64_t iw0) {
+      if (!image_row) {
+        std::fill(out, out + g.ow, T(0));
+        return;
+      }
+      if (g.sw == 1 && iw0 >= 0 && iw0 + g.ow <= g.w) {
+        std::memcpy(out, image_row + iw0, g.ow * sizeof(T));
+        return;
+      }
+      for (int64_t ow = 0; ow < g.ow; ++ow) {
+        int64_t iw = iw0 + ow * g.sw;
+        out[ow] = iw >= 0 && iw < g.w ? image_row[iw] : T(0);
+      }
+    });
+  });
+  return unbatched ? squeeze(cols, std::vector<int64_t>{0}) : cols;
+}
+
+Tensor col2im_cpu(const Tensor& self, IntArrayRef output_size, IntArrayRef kernel_size, IntArrayRef dilation,
+                  IntArrayRef padding, IntArrayRef stride) {
+  bool unbatched = self.dim() == 2;
+  VT_CHECK(self.dim() == 2 || self.dim() == 3, "Expected 2D or 3D (batch mode) tensor for input with possibly 0 batch ",
+           "size and non-zero dimensions for input, but got: ", shape_str(self.sizes()));
+  VT_CHECK(output_size.size() == 2, "col2im(): output_size must have 2 elements");
+  Tensor cols = unbatched ? unsqueeze(self, 0) : self;
+  if (cols.strides()[2] != 1) cols = contiguous(cols);
+  int64_t k = at(kernel_size, 0, "col2im", "kernel_size") * at(kernel_size, 1, "col2im", "kernel_size");
+  VT_CHECK(k > 0 && cols.size(1) % k == 0, "Expected size of input's dimension 1 to be divisible by the product of ",
+           "kernel_size, but got input.size(1)=", cols.size(1), " and kernel_size=", shape_str(kernel_size));
+  Geometry g = geometry(cols.size(0), cols.size(1) / k, output_size[0], output_size[1], kernel_size, dilation, padding,
+                        stride, "col2im");
+  VT_CHECK(g.oh > 0 && g.ow > 0 && cols.size(2) == g.oh * g.ow, "Given output_size=", shape_str(output_size),
+           ", kernel_size=", shape_str(kernel_size), ", dilation=", shape_str(dilation), ", padding=",
+           shape_str(padding), ", stride=", shape_str(stride), ", expected size of input's dimension 2 to match the ",
+           "calculated number of sliding blocks ", g.oh, " * ", g.ow, " = ", g.oh * g.ow, ", but got input.size(2)=",
+           cols.size(2), ".");
+  Tensor image = zeros(std::vector<int64_t>{g.n, g.c, g.h, g.w}, cols.dtype(), cols.device());
+  dispatch_numeric_types(cols.dtype(), "col2im", [&](auto tag) {
+    using T = decltype(tag);
+    using C = compute_t<T>;
+    for_each_segment(g, image.data<T>(), cols.data<T>(), cols.strides()[0], cols.strides()[1],
+                     [&](T* image_row, T* in, int64_t iw0) {
+      if (!image_row) return;
+      for (int64_t ow = 0; ow < g.ow; ++ow) {
+        int64_t iw = iw0 + ow * g.sw;
+        if (iw >= 0 && iw < g.w) image_row[iw] = static_cast<T>(static_cast<C>(image_row[iw]) + static_cast<C>(in[ow]));
+      }
+    });
+  });
+  return unbatched ? squeeze(image, std::vector<int64_t>{0}) : image;
+}
+
+}  // namespace
+
+VT_REGISTRATION(conv_cpu) {
+  register_kernel("im2col", DispatchKey::CPU, &im2col_cpu);
+  register_kernel("col2im", DispatchKey::CPU, &col2im_cpu);
+}
+
+}  // namespace vt::cpu

@@ -1,0 +1,239 @@
+// CPU softmax and log_softmax along one dim, forward and backward, fused: one pass for the
+// max, one for exp and its sum, one to scale. float32 rows run on 8-float vectors with a
+// polynomial exp, built for AVX2 and the baseline, picked at load time.
+#include <cmath>
+#include <cstring>
+#include <limits>
+
+#include "vt/dispatch.h"
+#include "vt/ops.h"
+#include "vt/parallel.h"
+
+namespace vt::cpu {
+namespace {
+
+// Eight floats as one value (GCC vector extensions): plain arithmetic on them compiles to
+// one AVX instruction, or two SSE ones in the baseline build.
+typedef float f8 __attribute__((vector_size(32)));
+typedef int32_t i8 __attribute__((vector_size(32)));
+constexpr int kLanes = 8;
+
+inline f8 load(const float* p) {
+  f8 v;
+  std::memcpy(&v, p, sizeof v);
+  return v;
+}
+inline void store(float* p, f8 v) { std::memcpy(p, &v, sizeof v); }
+inline f8 splat(float x) { return f8{} + x; }
+inline float lane_sum(f8 v) {
+  float s = 0;
+  for (int k = 0; k < kLanes; ++k) s += v[k];
+  return s;
+}
+
+// exp(x) = 2^k * e^r with k = round(x / ln 2) and |r| <= ln 2 / 2 (Cephes' expf polynomial,
+// within 2 ulp of std::exp); exactly 0 below the float range, so masked -inf scores get no
+// weight, and NaN stays NaN.
+template <class V>
+inline V constant(float c) {
+  if constexpr (std::is_same_v<V, float>) return c;
+  else return splat(c);
+}
+
+template <class V>
+inline V exp_approx(V x) {
+  const V lo = constant<V>(-87.0f), hi = constant<V>(88.0f);
+  V c = x < lo ? lo : x;
+  c = c > hi ? hi : c;
+  const V k = (c * 1.44269504088896341f + 12582912.0f) - 12582912.0f;  // round to nearest
+  const V r = c - k * 0.693359375f + k * 2.12194440e-4f;
+  V p = constant<V>(1.9875691500e-4f);
+  p = p * r + 1.3981999507e-3f;
+  p = p * r + 8.3334519073e-3f;
+  p = p * r + 4.1665795894e-2f;
+  p = p * r + 1.6666665459e-1f;
+  p = p * r + 5.0000001201e-1f;
+  const V y = p * r * r + r + 1.0f;
+  V result;
+  if constexpr (std::is_same_v<V, float>) {
+    const int32_t bits = (static_cast<int32_t>(k) + 127) << 23;
+    float scale;
+    std::memcpy(&scale, &bits, sizeof scale);
+    result = y * scale;
+  } else {
+    const i8 bits = (__builtin_convertvector(k, i8) + 127) << 23;
+    result = y * reinterpret_cast<const V&>(bits);
+  }
+  result = x < lo ? constant<V>(0.0f) : result;
+  return x != x ? x : result;
+}
+
+#define VT_MULTIVERSION __attribute__((target_clones("avx2", "default")))
+
+inline float row_max(const float* x, int64_t n) {
+  f8 lanes = splat(-std::numeric_limits<float>::infinity());
+  int64_t i = 0;
+  for (; i + kLanes <= n; i += kLanes) {
+    f8 v = load(x + i);
+    lanes = v > lanes ? v : lanes;
+  }
+  float max = -std::numeric_limits<float>::infinity();
+  for (; i < n; ++i) max = x[i] > max ? x[i] : max;
+  for (int k = 0; k < kLanes; ++k) max = lanes[k] > max ? lanes[k] : max;
+  return max;  // (a NaN element is skipped here but makes its own exp, and so the sum, NaN)
+}
+
+// y = exp(x - shift), returning its sum.
+inline float exp_shifted(const float* x, float* y, float shift, int64_t n) {
+  f8 sums = splat(0);
+  int64_t i = 0;
+  for (; i + kLanes <= n; i += kLanes) {
+    f8 e = exp_approx(load(x + i) - shift);
+    store(y + i, e);
+    sums += e;
+  }
+  float sum = lane_sum(sums);
+  for (; i < n; ++i) sum += (y[i] = exp_approx(x[i] - shift));
+  return sum;
+}
+
+inline float row_dot(const float* x, const float* y, int64_t n) {
+  f8 sums = splat(0);
+  int64_t i = 0;
+  for (; i + kLanes <= n; i += kLanes) sums += load(x + i) * load(y + i);
+  float sum = lane_sum(sums);
+  for (; i < n; ++i) sum += x[i] * y[i];
+  return sum;
+}
+
+inline float row_sum(const float* x, int64_t n) {
+  f8 sums = splat(0);
+  int64_t i = 0;
+  for (; i + kLanes <= n; i += kLanes) sums += load(x + i);
+  float sum = lane_sum(sums);
+  for (; i < n; ++i) sum += x[i];
+  return sum;
+}
+
+// One row of n contiguous floats. `log` selects log_softmax.
+VT_MULTIVERSION void softmax_row_float(const float* x, float* y, int64_t n, bool log) {
+  float max = row_max(x, n);
+  float sum = exp_shifted(x, y, max, n);
+  if (log) {
+    // (x - max) - log(sum), in that order: max + log(sum) would round away log(sum)'s digits
+    // when max is large.
+    float log_sum = std::log(sum);
+    for (int64_t i = 0; i < n; ++i) y[i] = (x[i] - max) - log_sum;
+  } else {
+    float inverse = 1.0f / sum;
+    for (int64_t i = 0; i < n; ++i) y[i] *= inverse;
+  }
+}
+
+// softmax: gx = y * (g - sum(g * y)); log_softmax: gx = g - exp(y) * sum(g).
+VT_MULTIVERSION void softmax_backward_row_float(const float* g, const float* y, float* gx, int64_t n, bool log) {
+  if (log) {
+    float total = row_sum(g, n);
+    int64_t i = 0;
+    for (; i + kLanes <= n; i += kLanes) store(gx + i, load(g + i) - exp_approx(load(y + i)) * total);
+    for (; i < n; ++i) gx[i] = g[i] - exp_approx(y[i]) * total;
+  } else {
+    float dot = row_dot(g, y, n);
+    for (int64_t i = 0; i < n; ++i) gx[i] = y[i] * (g[i] - dot);
+  }
+}
+
+void softmax_row_double(const double* x, double* y, int64_t n, bool log) {
+  double max = -std::numeric_limits<double>::infinity();
+  for (int64_t i = 0; i < n; ++i) max = (x[i] > max || x[i] != x[i]) ? x[i] : max;
+  double sum = 0;
+  for (int64_t i = 0; i < n; ++i) sum += std::exp(x[i] - max);
+  if (log) {
+    double log_sum = std::log(sum);
+    for (int64_t i = 0; i < n; ++i) y[i] = (x[i] - max) - log_sum;
+  } else {
+    for (int64_t i = 0; i < n; ++i) y[i] = std::exp(x[i] - max) / sum;
+  }
+}
+
+void softmax_backward_row_double(const double* g, const double* y, double* gx, int64_t n, bool log) {
+  double dot = 0;
+  for (int64_t i = 0; i < n; ++i) dot += log ? g[i] : g[i] * y[i];
+  for (int64_t i = 0; i < n; ++i) gx[i] = log ? g[i] - std::exp(y[i]) * dot : y[i] * (g[i] - dot);
+}
+
+// `t` with `dim` last and contiguous (a copy unless it already is).
+Tensor rows_along(const Tensor& t, int64_t d) {
+  return contiguous(movedim(t, std::vector<int64_t>{d}, std::vector<int64_t>{-1}));
+}
+Tensor undo_rows(const Tensor& rows, int64_t d) {
+  return contiguous(movedim(rows, std::vector<int64_t>{-1}, std::vector<int64_t>{d}));
+}
+
+// Runs row(x_rows..., n) over every row, in parallel, for float and double (other floating
+// types compute in float).
+template <class FloatRow, class DoubleRow>
+Tensor over_rows(std::initializer_list<Tensor> inputs, int64_t dim, FloatRow float_row, DoubleRow double_row) {
+  const Tensor& first = *inputs.begin();
+  int64_t d = wrap_dim(dim, std::max<int64_t>(first.dim(), 1));
+  ScalarType type = first.dtype();
+  ScalarType compute = type == ScalarType::Float64 ? ScalarType::Float64 : ScalarType::Float32;
+  std::vector<Tensor> rows;
+  for (const Tensor& t : inputs) rows.push_back(first.dim() == 0 ? to(t, compute) : rows_along(to(t, compute), d));
+  Tensor out = empty_tensor(rows[0].sizes(), compute, first.device());
+  int64_t n = first.dim() == 0 ? 1 : first.size(d);
+  int64_t count = n == 0 ? 0 : out.numel() / n;
+  parallel_for(0, count, std::max<int64_t>(1, 32768 / std::max<int64_t>(n, 1)), [&](int64_t lo, int64_t hi) {
+    for (int64_t r = lo; r < hi; ++r) {
+      if (compute == ScalarType::Float32) {
+        float_row(rows, out.data<float>(), r * n, n);
+      } else {
+        double_row(rows, out.data<double>(), r * n, n);
+      }
+    }
+  });
+  Tensor result = first.dim() == 0 ? out : undo_rows(out, d);
+  return to(result, type);
+}
+
+Tensor softmax_forward(const Tensor& self, int64_t dim, bool log) {
+  VT_CHECK_KIND(is_floating_point(self.dtype()), ErrorKind::NotImplemented, "\"", log ? "log_softmax" : "softmax",
+                "_lastdim_kernel_impl\" not implemented for '", dtype_short_name(self.dtype()), "'");
+  return over_rows({self}, dim,
+      [log](const std::vector<Tensor>& in, float* out, int64_t offset, int64_t n) {
+        softmax_row_float(in[0].data<float>() + offset, out + offset, n, log);
+      },
+      [log](const std::vector<Tensor>& in, double* out, int64_t offset, int64_t n) {
+        softmax_row_double(in[0].data<double>() + offset, out + offset, n, log);
+      });
+}
+
+Tensor softmax_backward(const Tensor& grad_output, const Tensor& output, int64_t dim, bool log) {
+  return over_rows({grad_output, output}, dim,
+      [log](const std::vector<Tensor>& in, float* out, int64_t offset, int64_t n) {
+        softmax_backward_row_float(in[0].data<float>() + offset, in[1].data<float>() + offset, out + offset, n, log);
+      },
+      [log](const std::vector<Tensor>& in, double* out, int64_t offset, int64_t n) {
+        softmax_backward_row_double(in[0].data<double>() + offset, in[1].data<double>() + offset, out + offset, n, log);
+      });
+}
+
+Tensor softmax_cpu(const Tensor& self, int64_t dim, bool) { return softmax_forward(self, dim, false); }
+Tensor log_softmax_cpu(const Tensor& self, int64_t dim, bool) { return softmax_forward(self, dim, true); }
+Tensor softmax_backward_cpu(const Tensor& g, const Tensor& out, int64_t dim, ScalarType) {
+  return softmax_backward(g, out, dim, false);
+}
+Tensor log_softmax_backward_cpu(const Tensor& g, const Tensor& out, int64_t dim, ScalarType) {
+  return softmax_backward(g, out, dim, true);
+}
+
+}  // namespace
+
+VT_REGISTRATION(softmax_cpu) {
+  register_kernel("_softmax", DispatchKey::CPU, &softmax_cpu);
+  register_kernel("_log_softmax", DispatchKey::CPU, &log_softmax_cpu);
+  register_kernel("_softmax_backward_data", DispatchKey::CPU, &softmax_backward_cpu);
+  register_kernel("_log_softmax_backward_data", DispatchKey::CPU, &log_softmax_backward_cpu);
+}
+
+}  // namespace vt::cpu
