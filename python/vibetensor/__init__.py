@@ -50,3 +50,38 @@ def norm(input, p="fro", dim=None, keepdim=False, out=None, dtype=None):
 
 
 Tensor.norm = lambda self, p="fro", dim=None, keepdim=False, dtype=None: linalg._tensor_norm(self, p, dim, keepdim, dtype)
+
+
+# ---- creation helpers and Tensor methods written in Python
+from vibetensor._creation import as_tensor, linspace, logspace  # noqa: E402
+from vibetensor import _creation  # noqa: E402
+
+for _name in ("new_empty", "new_zeros", "new_ones", "new_full", "new_tensor"):
+    setattr(Tensor, _name, getattr(_creation, _name))
+# `t.data`: the same values without history (torch's .data, read side).
+Tensor.data = property(lambda self: self.detach())
+
+
+def compile(model=None, *, fullgraph=False, dynamic=None, backend=None, mode=None, options=None, name=None,  # noqa: A001
+            disable=False, recompile_limit=None, isolate_recompiles=False, shapes_spec=None):
+    """vibetensor has no graph compiler: compile returns the model or function unchanged (it
+    runs eagerly), so scripts that call torch.compile still run. Works as a decorator too."""
+    if model is None:
+        return lambda fn: fn
+    return model
+
+
+_float32_matmul_precision = "highest"
+
+
+def set_float32_matmul_precision(precision):
+    """Recorded for get_float32_matmul_precision; CPU matmuls are always full float32 (the
+    setting matters for TF32 on CUDA)."""
+    global _float32_matmul_precision
+    if precision not in ("highest", "high", "medium"):
+        raise RuntimeError(f"Invalid precision {precision!r}: expected 'highest', 'high' or 'medium'")
+    _float32_matmul_precision = precision
+
+
+def get_float32_matmul_precision():
+    return _float32_matmul_precision

@@ -20,12 +20,16 @@ Tensor lerp_any(const Tensor& t, const Tensor& end, nb::handle weight) {
   return lerp(t, end, *optional_scalar(weight, "lerp", "weight"));
 }
 
-// Tensors from `einsum(eq, a, b)` or `einsum(eq, [a, b])`.
+// Tensors from `einsum(eq, a, b)` or `einsum(eq, [a, b])` (args[1:]).
 std::vector<Tensor> operands_of(const nb::args& args) {
+  std::vector<nb::handle> items;
+  if (args.size() == 2 && !nb::isinstance<Tensor>(args[1])) {
+    for (nb::handle h : nb::borrow<nb::sequence>(args[1])) items.push_back(h);
+  } else {
+    for (size_t i = 1; i < args.size(); ++i) items.push_back(args[i]);
+  }
   std::vector<Tensor> out;
-  nb::handle source = args;
-  if (args.size() == 1 && !nb::isinstance<Tensor>(args[0])) source = args[0];
-  for (nb::handle h : nb::borrow<nb::sequence>(source)) {
+  for (nb::handle h : items) {
     VT_CHECK_TYPE(nb::isinstance<Tensor>(h), "einsum(): operands must be Tensors, got ", nb::type_name(h.type()).c_str());
     out.push_back(*nb::inst_ptr<Tensor>(h));
   }
@@ -85,8 +89,12 @@ void bind_math(nb::module_& m, nb::class_<Tensor>& cls) {
     return write_back(self, [&](const Tensor& t) { return addcdiv(t, a, b, value); });
   }, nb::arg("tensor1"), nb::arg("tensor2"), nb::kw_only(), nb::arg("value") = 1);
 
-  m.def("einsum", [](std::string_view equation, nb::args operands) { return einsum(equation, operands_of(operands)); },
-        nb::arg("equation"), nb::arg("operands"));
+  // einsum(equation, *operands) or einsum(equation, [operands]); *args like torch's signature.
+  m.def("einsum", [](nb::args args) {
+    VT_CHECK_TYPE(args.size() >= 1 && nb::isinstance<nb::str>(args[0]), "einsum(): must specify the equation string ",
+                  "and at least one operand, or at least one operand and its subscripts list");
+    return einsum(nb::cast<std::string>(args[0]), operands_of(args));
+  }, nb::arg("args"));
   m.def("tensordot", &tensordot_any, nb::arg("a"), nb::arg("b"), nb::arg("dims") = 2);
   m.def("linalg_vector_norm", [](const Tensor& x, Scalar ord, nb::handle dim, bool keepdim, OptDType dtype) {
     return linalg_vector_norm(x, ord, dims_from_python(dim, "linalg.vector_norm"), keepdim, unwrap(dtype));

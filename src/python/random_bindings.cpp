@@ -84,15 +84,30 @@ void bind_random(nb::module_& m, nb::class_<Tensor>& cls) {
     return finish(out, requires_grad);
   }, nb::arg("input"), nb::kw_only(), nb::arg("dtype").none() = nb::none(), nb::arg("requires_grad") = false);
   // randint(high, size) or randint(low, high, size)
-  m.def("randint", [=](nb::args args, nb::handle generator, OptDType dtype, std::optional<Device> device, bool requires_grad) {
-    VT_CHECK_TYPE(args.size() == 2 || args.size() == 3, "randint() takes (high, size) or (low, high, size)");
-    int64_t low = args.size() == 3 ? nb::cast<int64_t>(args[0]) : 0;
-    int64_t high = nb::cast<int64_t>(args[args.size() - 2]);
-    std::vector<int64_t> size = nb::cast<std::vector<int64_t>>(args[args.size() - 1]);
-    Tensor t = empty(size, dtype ? dtype->type : ScalarType::Int64, device_of(device));
-    random_(t, low, high, generator_arg(generator));
+  // randint(high, size), randint(low, high, size), any of them by keyword (torch's overloads).
+  m.def("randint", [=](nb::args args, nb::handle low_kw, nb::handle high_kw, nb::handle size_kw, nb::handle generator,
+                       OptDType dtype, std::optional<Device> device, bool requires_grad) {
+    std::vector<nb::handle> positional(args.begin(), args.end());
+    nb::handle size = size_kw;
+    if (size.is_none()) {
+      VT_CHECK_TYPE(!positional.empty(), "randint() missing required argument 'size'");
+      size = positional.back();
+      positional.pop_back();
+    }
+    VT_CHECK_TYPE(positional.size() <= 2, "randint() takes (high, size) or (low, high, size)");
+    nb::handle low = low_kw, high = high_kw;
+    if (positional.size() == 2) {
+      low = positional[0];
+      high = positional[1];
+    } else if (positional.size() == 1) {
+      high = positional[0];
+    }
+    VT_CHECK_TYPE(!high.is_none(), "randint() missing required argument 'high'");
+    Tensor t = empty(nb::cast<std::vector<int64_t>>(size), dtype ? dtype->type : ScalarType::Int64, device_of(device));
+    random_(t, low.is_none() ? 0 : nb::cast<int64_t>(low), nb::cast<int64_t>(high), generator_arg(generator));
     return finish(t, requires_grad);
-  }, nb::arg("args"), nb::arg("generator").none() = nb::none(), nb::arg("dtype").none() = nb::none(),
+  }, nb::arg("args"), nb::kw_only(), nb::arg("low").none() = nb::none(), nb::arg("high").none() = nb::none(),
+     nb::arg("size").none() = nb::none(), nb::arg("generator").none() = nb::none(), nb::arg("dtype").none() = nb::none(),
      nb::arg("device").none() = nb::none(), nb::arg("requires_grad") = false);
   m.def("randperm", [=](int64_t n, nb::handle generator, OptDType dtype, std::optional<Device> device, bool requires_grad) {
     return finish(randperm(n, dtype ? std::optional<ScalarType>(dtype->type) : std::nullopt, device_of(device),

@@ -7,6 +7,7 @@
 #include <nanobind/stl/vector.h>
 
 #include "src/python/bindings.h"
+#include "vt/autograd/meta.h"
 
 namespace vt::python {
 
@@ -314,10 +315,11 @@ nb::class_<Tensor> bind_tensor(nb::module_& m) {
       .def_prop_ro("_version", [](const Tensor& t) { return t.version(); })
       .def("item", [](const Tensor& t) { return t.item(); })
       .def("tolist", &to_list)
-      .def("numpy", [](const Tensor& t) {
+      .def("numpy", [](const Tensor& t, bool force) {
+        if (force) return to_numpy(to(autograd::detach(t), std::nullopt, Device()));  // a CPU copy without history
         VT_CHECK(!t.requires_grad(), "Can't call numpy() on Tensor that requires grad. Use tensor.detach().numpy() instead.");
         return to_numpy(t);
-      })
+      }, nb::kw_only(), nb::arg("force") = false)
       .def("__len__", [](const Tensor& t) {
         VT_CHECK_TYPE(t.dim() > 0, "len() of a 0-d tensor");
         return t.sizes()[0];
@@ -371,9 +373,9 @@ nb::class_<Tensor> bind_tensor(nb::module_& m) {
   cls.def("view", [](const Tensor& t, nb::args size) { return view(t, sizes_from_args(size, "view")); })
       .def("reshape", [](const Tensor& t, nb::args size) { return reshape(t, sizes_from_args(size, "reshape")); })
       .def("expand", [](const Tensor& t, nb::args size) { return expand(t, sizes_from_args(size, "expand")); })
-      .def("expand_as", [](const Tensor& t, const Tensor& other) { return expand(t, other.sizes()); })
-      .def("view_as", [](const Tensor& t, const Tensor& other) { return view(t, other.sizes()); })
-      .def("reshape_as", [](const Tensor& t, const Tensor& other) { return reshape(t, other.sizes()); })
+      .def("expand_as", [](const Tensor& t, const Tensor& other) { return expand(t, other.sizes()); }, nb::arg("other"))
+      .def("view_as", [](const Tensor& t, const Tensor& other) { return view(t, other.sizes()); }, nb::arg("other"))
+      .def("reshape_as", [](const Tensor& t, const Tensor& other) { return reshape(t, other.sizes()); }, nb::arg("other"))
       .def("permute", [](const Tensor& t, nb::args dims) { return permute(t, sizes_from_args(dims, "permute")); })
       .def("squeeze", [](const Tensor& t, nb::handle dim) { return squeeze(t, dims_from_python(dim, "squeeze")); },
            nb::arg("dim") = nb::none())
@@ -693,16 +695,16 @@ nb::class_<Tensor> bind_tensor(nb::module_& m) {
   };
   bind_both(cls, m, "var", [correction_of](const Tensor& t, nb::handle dim, nb::handle unbiased, bool keepdim, nb::handle correction) {
     return var(t, dims_from_python(dim, "var"), correction_of(unbiased, correction), keepdim);
-  }, nb::arg("dim").none() = nb::none(), nb::arg("unbiased").none() = nb::none(), nb::arg("keepdim") = false,
+  }, nb::arg("dim").none() = nb::none(), nb::arg("unbiased").none() = true, nb::arg("keepdim") = false,
      nb::kw_only(), nb::arg("correction").none() = nb::none());
   bind_both(cls, m, "std", [correction_of](const Tensor& t, nb::handle dim, nb::handle unbiased, bool keepdim, nb::handle correction) {
     return sqrt(var(t, dims_from_python(dim, "std"), correction_of(unbiased, correction), keepdim));
-  }, nb::arg("dim").none() = nb::none(), nb::arg("unbiased").none() = nb::none(), nb::arg("keepdim") = false,
+  }, nb::arg("dim").none() = nb::none(), nb::arg("unbiased").none() = true, nb::arg("keepdim") = false,
      nb::kw_only(), nb::arg("correction").none() = nb::none());
   m.def("var_mean", [correction_of](const Tensor& t, nb::handle dim, nb::handle unbiased, bool keepdim, nb::handle correction) {
     OptionalDims dims = dims_from_python(dim, "var_mean");
     return nb::make_tuple(var(t, dims, correction_of(unbiased, correction), keepdim), mean(t, dims, keepdim));
-  }, nb::arg("input"), nb::arg("dim").none() = nb::none(), nb::arg("unbiased").none() = nb::none(),
+  }, nb::arg("input"), nb::arg("dim").none() = nb::none(), nb::arg("unbiased").none() = true,
      nb::arg("keepdim") = false, nb::kw_only(), nb::arg("correction").none() = nb::none());
 
   // ---- composites
@@ -758,12 +760,15 @@ nb::class_<Tensor> bind_tensor(nb::module_& m) {
     for (const Tensor& t : parts) out.append(nb::cast(t));
     return nb::tuple(out);
   };
-  bind_both(cls, m, "split", [as_tuple](const Tensor& t, nb::handle split, int64_t dim) {
+  auto split_any = [as_tuple](const Tensor& t, nb::handle split, int64_t dim) {
     if (PyList_Check(split.ptr()) || PyTuple_Check(split.ptr())) {
       return as_tuple(split_with_sizes(t, nb::cast<std::vector<int64_t>>(split), dim));
     }
     return as_tuple(vt::split(t, nb::cast<int64_t>(split), dim));
-  }, nb::arg("split_size_or_sections"), nb::arg("dim") = 0);
+  };
+  // torch names the argument split_size on the method and split_size_or_sections on the function.
+  cls.def("split", split_any, nb::arg("split_size"), nb::arg("dim") = 0);
+  m.def("split", split_any, nb::arg("tensor"), nb::arg("split_size_or_sections"), nb::arg("dim") = 0);
   bind_both(cls, m, "chunk", [as_tuple](const Tensor& t, int64_t chunks, int64_t dim) { return as_tuple(chunk(t, chunks, dim)); },
             nb::arg("chunks"), nb::arg("dim") = 0);
   bind_both(cls, m, "unbind", [as_tuple](const Tensor& t, int64_t dim) { return as_tuple(unbind(t, dim)); },

@@ -936,3 +936,12 @@ def test_half_precision_accuracy(request, name, dtype):
     torch_error = (fn(torch, x, y).double() - reference).abs().max().item()
     vt_error = (to_torch(fn(vt, to_vt(x), to_vt(y))).double() - reference).abs().max().item()
     assert vt_error <= 3 * torch_error + 1e-6, f"vibetensor error {vt_error:.3g}, torch error {torch_error:.3g}"
+
+
+@pytest.mark.parametrize("reduction", ["mean", "sum", "none"])
+@pytest.mark.parametrize("name", ["mse_loss", "l1_loss"])
+def test_elementwise_loss_weight(name, reduction):
+    """torch 2.13's weight=: weighted losses; 'mean' divides by the sum of the weights."""
+    x, y, w = make((3, 4), seed=1), make((3, 4), seed=2), make((3, 4), low=0.1, high=2.0, seed=3)
+    compare(lambda m, a, b, c: getattr(m.nn.functional, name)(a, b, reduction=reduction, weight=c), x, y, w)
+    raises_like_torch(lambda m, a, b: getattr(m.nn.functional, name)(a, b, weight=b[0]), x, y)

@@ -380,3 +380,28 @@ def ctc_loss(log_probs, targets, input_lengths, target_lengths, blank=0, reducti
         lengths = vt.tensor(target_lengths, dtype=loss.dtype, device=loss.device)
         return (loss / lengths.clamp(min=1)).mean()
     return _reduce(loss.reshape([]) if unbatched else loss, reduction)
+
+
+def _weighted_elementwise_loss(unreduced, input, target, size_average, reduce, reduction, weight):
+    """torch's weighted mse_loss / l1_loss: the weighted losses, and for 'mean' their sum over the sum of weights."""
+    if tuple(weight.shape) != tuple(input.shape):
+        raise ValueError("Weights and input must have the same size.")
+    reduction = legacy_reduction(size_average, reduce, reduction)
+    check_reduction(reduction)
+    loss = unreduced(input, target, reduction="none") * weight
+    if reduction == "none":
+        return loss
+    return loss.sum() if reduction == "sum" else loss.sum() / weight.sum()
+
+
+# The C++ losses, with torch 2.13's `weight` handled here.
+def mse_loss(input, target, size_average=None, reduce=None, reduction="mean", weight=None):
+    if weight is None:
+        return _nn.mse_loss(input, target, size_average, reduce, reduction)
+    return _weighted_elementwise_loss(_nn.mse_loss, input, target, size_average, reduce, reduction, weight)
+
+
+def l1_loss(input, target, size_average=None, reduce=None, reduction="mean", weight=None):
+    if weight is None:
+        return _nn.l1_loss(input, target, size_average, reduce, reduction)
+    return _weighted_elementwise_loss(_nn.l1_loss, input, target, size_average, reduce, reduction, weight)

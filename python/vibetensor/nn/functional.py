@@ -10,7 +10,7 @@ from vibetensor._C import _nn
 elu, gelu, hardtanh, leaky_relu, mish = _nn.elu, _nn.gelu, _nn.hardtanh, _nn.leaky_relu, _nn.mish
 relu, sigmoid, silu, softplus, tanh = _nn.relu, _nn.sigmoid, _nn.silu, _nn.softplus, _nn.tanh
 softmax, log_softmax = _nn.softmax, _nn.log_softmax
-mse_loss, l1_loss, smooth_l1_loss = _nn.mse_loss, _nn.l1_loss, _nn.smooth_l1_loss
+smooth_l1_loss = _nn.smooth_l1_loss
 binary_cross_entropy, binary_cross_entropy_with_logits = _nn.binary_cross_entropy, _nn.binary_cross_entropy_with_logits
 nll_loss, cross_entropy = _nn.nll_loss, _nn.cross_entropy
 layer_norm, rms_norm, embedding = _nn.layer_norm, _nn.rms_norm, _nn.embedding
@@ -29,7 +29,8 @@ from vibetensor.nn._conv import (  # noqa: E402
     bilinear, conv3d, conv_tbc, conv_transpose1d, conv_transpose2d, conv_transpose3d,
 )
 from vibetensor.nn._losses import (  # noqa: E402
-    cosine_embedding_loss, ctc_loss, gaussian_nll_loss, hinge_embedding_loss, huber_loss, kl_div, linear_cross_entropy,
+    cosine_embedding_loss, ctc_loss, gaussian_nll_loss, hinge_embedding_loss, huber_loss, kl_div, l1_loss,
+    linear_cross_entropy, mse_loss,
     margin_ranking_loss, multi_margin_loss, multilabel_margin_loss, multilabel_soft_margin_loss, poisson_nll_loss,
     soft_margin_loss, triplet_margin_loss, triplet_margin_with_distance_loss,
 )
