@@ -1,8 +1,11 @@
 // CPU kernels of the indexing ops that move data by an index tensor: gather, scatter_add,
 // index_select and index_add. Each walks the index tensor with a multi-index counter; every
 // index is bounds-checked (IndexError, as torch raises) before it is used.
+#include <cstring>
+
 #include "vt/dispatch.h"
 #include "vt/ops.h"
+#include "vt/parallel.h"
 
 namespace vt::cpu {
 namespace {
@@ -194,28 +197,61 @@ Tensor nonzero_cpu(const Tensor& self) {
   return out;
 }
 
+// A contiguous tensor as [outer, size, inner] around `dim`: slice k of dim d is the
+// `inner` elements at outer * size * inner + k * inner.
+struct Slabs {
+  int64_t outer = 1, size = 1, inner = 1;
+};
+Slabs slabs_of(IntArrayRef sizes, int64_t d) {
+  Slabs s;
+  if (sizes.empty()) return s;
+  for (int64_t k = 0; k < d; ++k) s.outer *= sizes[k];
+  s.size = sizes[d];
+  for (size_t k = d + 1; k < sizes.size(); ++k) s.inner *= sizes[k];
+  return s;
+}
+
+// The positions as int64, every one checked before anything is written. (torch raises
+// IndexError from index_select and 1-D index_add, RuntimeError from other index_add.)
+Tensor checked_positions(const Tensor& index, int64_t size, int64_t d, const char* op, ErrorKind kind) {
+  Tensor idx = contiguous(to(reshape(index, std::vector<int64_t>{-1}), ScalarType::Int64));
+  const int64_t* ids = idx.data<int64_t>();
+  for (int64_t k = 0; k < idx.numel(); ++k) checked_index(ids[k], size, d, op, kind);
+  return idx;
+}
+
 Tensor index_select_cpu(const Tensor& self, int64_t dim, const Tensor& index) {
   VT_CHECK(index.dtype() == ScalarType::Int64 || index.dtype() == ScalarType::Int32,
            "index_select(): Expected dtype int32/int64 for index");
   VT_CHECK(index.dim() <= 1, "index_select(): Index is supposed to be a vector");
   int64_t d = wrap_dim(dim, self.dim());
-  Tensor idx = contiguous(to(reshape(index, std::vector<int64_t>{-1}), ScalarType::Int64));
+  Tensor idx = checked_positions(index, self.dim() == 0 ? 1 : self.sizes()[d], d, "index_select", ErrorKind::Index);
+  if (self.dim() == 0) return clone(self);
+  Tensor input = contiguous(self);
   DimVector shape(self.sizes());
-  if (self.dim() > 0) shape[d] = idx.numel();
-  Tensor out = empty(shape, self.dtype(), self.device());
-  int64_t size = self.dim() == 0 ? 1 : self.sizes()[d];
+  shape[d] = idx.numel();
+  Tensor out = empty_tensor(shape, self.dtype(), self.device());
+  Slabs in = slabs_of(input.sizes(), d);
+  int64_t n = idx.numel(), bytes = in.inner * static_cast<int64_t>(itemsize(self.dtype()));
   const int64_t* ids = idx.data<int64_t>();
-  for (int64_t k = 0; k < idx.numel(); ++k) {
-    int64_t i = checked_index(ids[k], size, d, "index_select", ErrorKind::Index);
-    if (self.dim() == 0) return clone(self);
-    copy_(select(out, d, k), select(self, d, i));
-  }
+  const char* src = static_cast<const char*>(input.impl()->data());
+  char* dst = static_cast<char*>(out.impl()->data());
+  parallel_for(0, in.outer * n, std::max<int64_t>(1, 65536 / std::max<int64_t>(bytes, 1)), [&](int64_t lo, int64_t hi) {
+    for (int64_t r = lo; r < hi; ++r) {
+      int64_t o = r / n, k = r % n;
+      std::memcpy(dst + r * bytes, src + (o * in.size + ids[k]) * bytes, bytes);
+    }
+  });
   return out;
 }
 
 // self with source's slices added at `index` along `dim` (a copy; index_add_ writes it back).
 Tensor index_add_cpu(const Tensor& self, int64_t dim, const Tensor& index, const Tensor& source, const Scalar& alpha) {
-  VT_CHECK(index.dim() <= 1, "index_add_(): Index is supposed to be a vector");
+  VT_CHECK_INDEX(index.dim() <= 1, "index_add_(): Index is supposed to be a vector");
+  VT_CHECK(index.dtype() == ScalarType::Int64 || index.dtype() == ScalarType::Int32,
+           "index_add_(): Expected dtype int32/int64 for index");
+  VT_CHECK(source.dtype() == self.dtype(), "index_add_(): self (", dtype_short_name(self.dtype()), ") and source (",
+           dtype_short_name(source.dtype()), ") must have the same scalar type");
   int64_t d = wrap_dim(dim, self.dim());
   VT_CHECK(source.dim() == 0 || source.size(d) == index.numel(), "index_add_(): Number of indices (", index.numel(),
            ") should be equal to source.size(dim) (", source.dim() == 0 ? 1 : source.size(d), ")");
@@ -223,16 +259,37 @@ Tensor index_add_cpu(const Tensor& self, int64_t dim, const Tensor& index, const
     VT_CHECK(k == d || source.sizes()[k] == self.sizes()[k], "index_add_(): source and self must match in every ",
              "dimension but ", d, ": self ", shape_str(self.sizes()), ", source ", shape_str(source.sizes()));
   }
-  Tensor idx = contiguous(to(reshape(index, std::vector<int64_t>{-1}), ScalarType::Int64));
-  Tensor out = clone(self);
-  int64_t size = self.dim() == 0 ? 1 : self.sizes()[d];
+  Tensor idx = checked_positions(index, self.dim() == 0 ? 1 : self.sizes()[d], d, "index_add",
+                                 self.dim() <= 1 ? ErrorKind::Index : ErrorKind::Runtime);  // as torch
+  Tensor out = contiguous(clone(self));
+  DimVector source_shape(self.sizes());
+  if (self.dim() > 0) source_shape[d] = idx.numel();
+  Tensor values = contiguous(source.dim() == 0 && self.dim() > 0 ? expand(source, source_shape) : source);
+  Slabs dst = slabs_of(out.sizes(), d);
+  int64_t n = idx.numel();
   const int64_t* ids = idx.data<int64_t>();
-  for (int64_t k = 0; k < idx.numel(); ++k) {
-    int64_t i = checked_index(ids[k], size, d, "index_add", ErrorKind::Index);
-    Tensor slot = self.dim() == 0 ? out : select(out, d, i);
-    Tensor piece = source.dim() == 0 ? source : select(source, d, k);
-    add_(slot, piece, alpha);
-  }
+  dispatch_all_types(self.dtype(), "index_add", [&](auto tag) {
+    using T = decltype(tag);
+    using C = compute_t<T>;
+    // alpha converts to the dtype, as torch does (1.5 adds an int64 source once).
+    C scale = static_cast<C>(alpha.to_double());
+    if constexpr (std::is_same_v<C, bool>) scale = alpha.to_double() != 0;
+    else if constexpr (std::is_integral_v<C>) scale = static_cast<C>(alpha.to_int());
+    T* o = out.data<T>();
+    const T* v = values.data<T>();
+    // Outer rows are independent; within a row, repeated positions add up in order.
+    parallel_for(0, dst.outer, 1, [&](int64_t lo, int64_t hi) {
+      for (int64_t r = lo; r < hi; ++r) {
+        for (int64_t k = 0; k < n; ++k) {
+          T* target = o + (r * dst.size + ids[k]) * dst.inner;
+          const T* piece = v + (r * n + k) * dst.inner;
+          for (int64_t j = 0; j < dst.inner; ++j) {
+            target[j] = static_cast<T>(static_cast<C>(target[j]) + scale * static_cast<C>(piece[j]));
+          }
+        }
+      }
+    });
+  });
   return out;
 }
 
