@@ -93,6 +93,10 @@ Tensor repeat_composite(const Tensor& self, IntArrayRef repeats) {
 }
 
 Tensor flip_composite(const Tensor& self, IntArrayRef dims) {
+  if (self.dim() == 0) {  // dims 0 / -1 name the only element
+    for (int64_t dim : dims) wrap_dim(dim, 1);
+    return clone(self);
+  }
   Tensor out = self;
   std::vector<bool> seen(self.dim(), false);
   for (int64_t dim : dims) {
@@ -110,6 +114,13 @@ Tensor movedim_composite(const Tensor& self, IntArrayRef source, IntArrayRef des
            shape_str(source), " dims) should contain the same number of dims as destination (", shape_str(destination),
            " dims)");
   int64_t n = self.dim();
+  if (n == 0) {  // a 0-dim tensor takes dim 0 / -1, and nothing moves
+    for (size_t i = 0; i < source.size(); ++i) {
+      wrap_dim(source[i], 1);
+      wrap_dim(destination[i], 1);
+    }
+    return permute(self, std::vector<int64_t>{});
+  }
   std::vector<int64_t> order(n, -1);
   std::vector<bool> used(n, false);
   for (size_t i = 0; i < source.size(); ++i) {
