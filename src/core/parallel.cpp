@@ -1,5 +1,6 @@
-// A small fork-join thread pool. Each parallel_for hands one chunk to each worker and runs
-// the first chunk itself, then waits; work items are coarse (>= kGrainSize elements).
+// A small fork-join thread pool. Each parallel_for splits the range into one chunk per
+// thread; the caller and the workers claim chunks, and the caller waits for the last one.
+// Work items are coarse (>= kGrainSize elements).
 #include "vt/parallel.h"
 
 #include <algorithm>
@@ -16,6 +17,9 @@ namespace vt {
 
 namespace {
 
+// Workers spin briefly on an atomic generation counter before sleeping on a condition
+// variable: waking a sleeping thread costs tens of microseconds on some machines, more than
+// a whole medium-sized op, and ops tend to come in bursts.
 class ThreadPool {
  public:
   explicit ThreadPool(int workers) {
@@ -25,58 +29,73 @@ class ThreadPool {
     {
       std::lock_guard<std::mutex> lock(mutex_);
       stopping_ = true;
+      generation_.fetch_add(1, std::memory_order_release);
     }
     wake_.notify_all();
     for (auto& t : threads_) t.join();
   }
   int workers() const { return static_cast<int>(threads_.size()); }
 
-  // Runs task(i) for i in [0, count): i == 0 on the caller, the others on workers.
+  // Runs task(i) for i in [0, count): the caller and the workers claim indices until none is left.
   void run(int count, const std::function<void(int)>& task) {
-    std::unique_lock<std::mutex> lock(run_mutex_);  // one parallel region at a time
+    std::unique_lock<std::mutex> region(run_mutex_);  // one parallel region at a time
+    // A worker still leaving the previous region may claim from next_index_ as soon as it is
+    // reset: everything it reads is published before that release store.
+    task_ = &task;
+    task_count_ = count;
+    error_ = nullptr;
+    pending_.store(count, std::memory_order_relaxed);
+    next_index_.store(0, std::memory_order_release);
     {
-      std::lock_guard<std::mutex> guard(mutex_);
-      task_ = &task;
-      next_index_ = 1;
-      task_count_ = count;
-      pending_ = count - 1;
-      error_ = nullptr;
-      ++generation_;
+      std::lock_guard<std::mutex> lock(mutex_);  // orders the publish against sleepers' checks
+      generation_.fetch_add(1, std::memory_order_release);
     }
-    wake_.notify_all();
-    std::exception_ptr caller_error;
-    try {
-      task(0);
-    } catch (...) {
-      caller_error = std::current_exception();
-    }
-    std::unique_lock<std::mutex> guard(mutex_);
-    done_.wait(guard, [this] { return pending_ == 0; });
+    if (sleeping_.load(std::memory_order_acquire) > 0) wake_.notify_all();
+    claim_and_run();
+    while (pending_.load(std::memory_order_acquire) != 0) std::this_thread::yield();
     task_ = nullptr;
-    if (caller_error) std::rethrow_exception(caller_error);
     if (error_) std::rethrow_exception(error_);
   }
 
  private:
-  void work() {
-    uint64_t seen = 0;
-    std::unique_lock<std::mutex> lock(mutex_);
+  void claim_and_run() {
     while (true) {
-      wake_.wait(lock, [&] { return stopping_ || (generation_ != seen && next_index_ < task_count_); });
-      if (stopping_) return;
-      int index = next_index_++;
-      if (next_index_ >= task_count_) seen = generation_;
-      const std::function<void(int)>* task = task_;
-      lock.unlock();
-      std::exception_ptr error;
+      int index = next_index_.fetch_add(1, std::memory_order_acq_rel);
+      if (index >= task_count_) return;
       try {
-        (*task)(index);
+        (*task_)(index);
       } catch (...) {
-        error = std::current_exception();
+        std::lock_guard<std::mutex> lock(mutex_);
+        if (!error_) error_ = std::current_exception();
       }
-      lock.lock();
-      if (error && !error_) error_ = error;
-      if (--pending_ == 0) done_.notify_one();
+      pending_.fetch_sub(1, std::memory_order_acq_rel);
+    }
+  }
+
+  void work() {
+    uint64_t seen = generation_.load(std::memory_order_acquire);
+    constexpr int kSpins = 4000;  // about 10-20 microseconds: long enough for a burst of ops, short enough
+                                  // not to compete with BLAS threads that run next
+    while (true) {
+      bool woke = false;
+      for (int i = 0; i < kSpins; ++i) {
+        if (generation_.load(std::memory_order_acquire) != seen) {
+          woke = true;
+          break;
+        }
+#if defined(__x86_64__) || defined(__i386__)
+        __builtin_ia32_pause();
+#endif
+      }
+      if (!woke) {
+        std::unique_lock<std::mutex> lock(mutex_);
+        sleeping_.fetch_add(1, std::memory_order_acq_rel);
+        wake_.wait(lock, [&] { return generation_.load(std::memory_order_acquire) != seen; });
+        sleeping_.fetch_sub(1, std::memory_order_acq_rel);
+      }
+      seen = generation_.load(std::memory_order_acquire);
+      if (stopping_) return;
+      if (task_ != nullptr) claim_and_run();
     }
   }
 
@@ -84,12 +103,12 @@ class ThreadPool {
   std::mutex run_mutex_;
   std::mutex mutex_;
   std::condition_variable wake_;
-  std::condition_variable done_;
   const std::function<void(int)>* task_ = nullptr;
-  int next_index_ = 0;
   int task_count_ = 0;
-  int pending_ = 0;
-  uint64_t generation_ = 0;
+  std::atomic<int> next_index_{0};
+  std::atomic<int> pending_{0};
+  std::atomic<int> sleeping_{0};
+  std::atomic<uint64_t> generation_{0};
   bool stopping_ = false;
   std::exception_ptr error_;
 };

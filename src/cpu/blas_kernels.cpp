@@ -29,14 +29,38 @@ std::optional<BlasOperand> blas_layout(int64_t rows, int64_t cols, int64_t row_s
   return std::nullopt;
 }
 
+// BLAS runs single-threaded; the blocks of C run on vibetensor's own pool instead, so BLAS
+// threads and pool threads never compete for the cores and no second pool has to wake up
+// between ops (waking threads costs tens of microseconds on some machines).
+void use_one_blas_thread() {
+  static const bool once = [] {
+    openblas_set_num_threads(1);
+    return true;
+  }();
+  (void)once;
+}
+
 template <class T>
 void gemm_blas(const T* a, BlasOperand la, const T* b, BlasOperand lb, T* c, int64_t n, int64_t k, int64_t m) {
+  use_one_blas_thread();
   auto ta = la.transposed ? CblasTrans : CblasNoTrans;
   auto tb = lb.transposed ? CblasTrans : CblasNoTrans;
-  if constexpr (std::is_same_v<T, float>) {
-    cblas_sgemm(CblasRowMajor, ta, tb, n, m, k, 1.0f, a, la.ld, b, lb.ld, 0.0f, c, m);
-  } else {
-    cblas_dgemm(CblasRowMajor, ta, tb, n, m, k, 1.0, a, la.ld, b, lb.ld, 0.0, c, m);
+  auto block = [&](const T* a_block, const T* b_block, T* c_block, int64_t rows, int64_t cols) {
+    if constexpr (std::is_same_v<T, float>) {
+      cblas_sgemm(CblasRowMajor, ta, tb, rows, cols, k, 1.0f, a_block, la.ld, b_block, lb.ld, 0.0f, c_block, m);
+    } else {
+      cblas_dgemm(CblasRowMajor, ta, tb, rows, cols, k, 1.0, a_block, la.ld, b_block, lb.ld, 0.0, c_block, m);
+    }
+  };
+  constexpr int64_t kGrainFlops = int64_t{1} << 20;
+  if (n >= m) {  // blocks of rows of C (and of A)
+    parallel_for(0, n, std::max<int64_t>(1, kGrainFlops / std::max<int64_t>(m * k, 1)), [&](int64_t lo, int64_t hi) {
+      block(la.transposed ? a + lo : a + lo * la.ld, b, c + lo * m, hi - lo, m);
+    });
+  } else {  // blocks of columns of C (and of B)
+    parallel_for(0, m, std::max<int64_t>(1, kGrainFlops / std::max<int64_t>(n * k, 1)), [&](int64_t lo, int64_t hi) {
+      block(a, lb.transposed ? b + lo * lb.ld : b + lo, c + lo, n, hi - lo);
+    });
   }
 }
 
@@ -106,7 +130,18 @@ Tensor bmm_cpu(const Tensor& a, const Tensor& b) {
   linalg::check_bmm(a, b);
   int64_t batch = a.size(0);
   Tensor out = empty_tensor(std::vector<int64_t>{batch, a.size(1), b.size(2)}, a.dtype(), a.device());
-  for (int64_t i = 0; i < batch; ++i) gemm(select(a, 0, i), select(b, 0, i), select(out, 0, i));
+  // One product per batch entry, in parallel across entries (each then runs on one thread).
+  std::vector<Tensor> as, bs, outs;
+  for (int64_t i = 0; i < batch; ++i) {
+    as.push_back(select(a, 0, i));
+    bs.push_back(select(b, 0, i));
+    outs.push_back(select(out, 0, i));
+  }
+  int64_t per_item = a.size(1) * a.size(2) * b.size(2);
+  parallel_for(0, batch, std::max<int64_t>(1, (int64_t{1} << 20) / std::max<int64_t>(per_item, 1)),
+               [&](int64_t lo, int64_t hi) {
+                 for (int64_t i = lo; i < hi; ++i) gemm(as[i], bs[i], outs[i]);
+               });
   return out;
 }
 

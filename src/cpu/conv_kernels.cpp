@@ -35,7 +35,9 @@ Geometry geometry(int64_t n, int64_t c, int64_t h, int64_t w, IntArrayRef kernel
 }
 
 // For every (plane, ki, kj, oh) row segment of the columns, calls
-// fn(image_row_or_null, column_row, iw0): the image row it reads (null in the padding).
+// fn(image_row_or_null, column_row, iw0, lo, hi): the image row it reads (null in the
+// padding), where output column ow reads image column iw0 + ow * sw, and [lo, hi) are the
+// output columns that land inside the row (the rest read padding).
 // Columns [N, C*KH*KW, L] are addressed through strides (n_stride, row_stride, 1).
 template <class T, class Fn>
 void for_each_segment(const Geometry& g, T* image, T* cols, int64_t n_stride, int64_t row_stride, Fn fn) {
@@ -47,10 +49,14 @@ void for_each_segment(const Geometry& g, T* image, T* cols, int64_t n_stride, in
       for (int64_t ki = 0; ki < g.kh; ++ki) {
         for (int64_t kj = 0; kj < g.kw; ++kj) {
           T* row_cols = cols + n * n_stride + (c * k + ki * g.kw + kj) * row_stride;
+          int64_t iw0 = kj * g.dw - g.pw;
+          int64_t lo = iw0 >= 0 ? 0 : std::min<int64_t>(g.ow, (-iw0 + g.sw - 1) / g.sw);
+          int64_t hi = g.w - iw0 <= 0 ? 0 : std::min<int64_t>(g.ow, (g.w - iw0 + g.sw - 1) / g.sw);
+          hi = std::max(hi, lo);
           for (int64_t oh = 0; oh < g.oh; ++oh) {
             int64_t ih = oh * g.sh - g.ph + ki * g.dh;
             T* image_row = ih >= 0 && ih < g.h ? plane + ih * g.w : nullptr;
-            fn(image_row, row_cols + oh * g.ow, kj * g.dw - g.pw);
+            fn(image_row, row_cols + oh * g.ow, iw0, lo, hi);
           }
         }
       }
@@ -73,20 +79,38 @@ Tensor im2col_cpu(const Tensor& self, IntArrayRef kernel_size, IntArrayRef dilat
   int64_t rows = g.c * g.kh * g.kw, l = g.oh * g.ow;
   Tensor buffer = empty_tensor(std::vector<int64_t>{rows, g.n, l}, x.dtype(), x.device());
   Tensor cols = make_alias(buffer, std::vector<int64_t>{g.n, rows, l}, std::vector<int64_t>{l, g.n * l, 1}, 0);
+  // Written in the buffer's order (row by row, each row over samples and output pixels):
+  // sequential stores; the image planes it reads are small and stay in cache.
+  int64_t k = g.kh * g.kw;
   dispatch_all_types(x.dtype(), "im2col", [&](auto tag) {
     using T = decltype(tag);
-    for_each_segment(g, x.data<T>(), buffer.data<T>(), l, g.n * l, [&](T* image_row, T* out, int64_t iw0) {
-      if (!image_row) {
-        std::fill(out, out + g.ow, T(0));
-        return;
-      }
-      if (g.sw == 1 && iw0 >= 0 && iw0 + g.ow <= g.w) {
-        std::memcpy(out, image_row + iw0, g.ow * sizeof(T));
-        return;
-      }
-      for (int64_t ow = 0; ow < g.ow; ++ow) {
-        int64_t iw = iw0 + ow * g.sw;
-        out[ow] = iw >= 0 && iw < g.w ? image_row[iw] : T(0);
+    const T* image = x.data<T>();
+    T* columns = buffer.data<T>();
+    parallel_for(0, rows, std::max<int64_t>(1, 16384 / std::max<int64_t>(g.n * l, 1)), [&](int64_t lo_row, int64_t hi_row) {
+      for (int64_t r = lo_row; r < hi_row; ++r) {
+        int64_t c = r / k, ki = (r % k) / g.kw, kj = r % g.kw;
+        int64_t iw0 = kj * g.dw - g.pw;
+        int64_t lo = iw0 >= 0 ? 0 : std::min<int64_t>(g.ow, (-iw0 + g.sw - 1) / g.sw);
+        int64_t hi = std::max(lo, g.w - iw0 <= 0 ? 0 : std::min<int64_t>(g.ow, (g.w - iw0 + g.sw - 1) / g.sw));
+        T* out = columns + r * g.n * l;
+        for (int64_t n = 0; n < g.n; ++n) {
+          const T* plane = image + (n * g.c + c) * g.h * g.w;
+          for (int64_t oh = 0; oh < g.oh; ++oh, out += g.ow) {
+            int64_t ih = oh * g.sh - g.ph + ki * g.dh;
+            if (ih < 0 || ih >= g.h) {
+              std::fill(out, out + g.ow, T(0));
+              continue;
+            }
+            const T* image_row = plane + ih * g.w;
+            std::fill(out, out + lo, T(0));
+            if (g.sw == 1) {
+              if (hi > lo) std::memcpy(out + lo, image_row + iw0 + lo, (hi - lo) * sizeof(T));
+            } else {
+              for (int64_t ow = lo; ow < hi; ++ow) out[ow] = image_row[iw0 + ow * g.sw];
+            }
+            std::fill(out + hi, out + g.ow, T(0));
+          }
+        }
       }
     });
   });
@@ -116,11 +140,11 @@ Tensor col2im_cpu(const Tensor& self, IntArrayRef output_size, IntArrayRef kerne
     using T = decltype(tag);
     using C = compute_t<T>;
     for_each_segment(g, image.data<T>(), cols.data<T>(), cols.strides()[0], cols.strides()[1],
-                     [&](T* image_row, T* in, int64_t iw0) {
+                     [&](T* image_row, T* in, int64_t iw0, int64_t lo, int64_t hi) {
       if (!image_row) return;
-      for (int64_t ow = 0; ow < g.ow; ++ow) {
-        int64_t iw = iw0 + ow * g.sw;
-        if (iw >= 0 && iw < g.w) image_row[iw] = static_cast<T>(static_cast<C>(image_row[iw]) + static_cast<C>(in[ow]));
+      for (int64_t ow = lo; ow < hi; ++ow) {
+        T& target = image_row[iw0 + ow * g.sw];
+        target = static_cast<T>(static_cast<C>(target) + static_cast<C>(in[ow]));
       }
     });
   });
