@@ -17,15 +17,18 @@ namespace {
 typedef float f8 __attribute__((vector_size(32)));
 typedef int32_t i8 __attribute__((vector_size(32)));
 constexpr int kLanes = 8;
+// The helpers below must inline into the AVX2 clones of the row functions (a call would pass
+// vectors through memory).
+#define VT_ALWAYS_INLINE inline __attribute__((always_inline))
 
-inline f8 load(const float* p) {
+VT_ALWAYS_INLINE f8 load(const float* p) {
   f8 v;
   std::memcpy(&v, p, sizeof v);
   return v;
 }
-inline void store(float* p, f8 v) { std::memcpy(p, &v, sizeof v); }
-inline f8 splat(float x) { return f8{} + x; }
-inline float lane_sum(f8 v) {
+VT_ALWAYS_INLINE void store(float* p, f8 v) { std::memcpy(p, &v, sizeof v); }
+VT_ALWAYS_INLINE f8 splat(float x) { return f8{} + x; }
+VT_ALWAYS_INLINE float lane_sum(f8 v) {
   float s = 0;
   for (int k = 0; k < kLanes; ++k) s += v[k];
   return s;
@@ -35,13 +38,13 @@ inline float lane_sum(f8 v) {
 // within 2 ulp of std::exp); exactly 0 below the float range, so masked -inf scores get no
 // weight, and NaN stays NaN.
 template <class V>
-inline V constant(float c) {
+VT_ALWAYS_INLINE V constant(float c) {
   if constexpr (std::is_same_v<V, float>) return c;
   else return splat(c);
 }
 
 template <class V>
-inline V exp_approx(V x) {
+VT_ALWAYS_INLINE V exp_approx(V x) {
   const V lo = constant<V>(-87.0f), hi = constant<V>(88.0f);
   V c = x < lo ? lo : x;
   c = c > hi ? hi : c;
@@ -70,13 +73,20 @@ inline V exp_approx(V x) {
 
 #define VT_MULTIVERSION __attribute__((target_clones("avx2", "default")))
 
-inline float row_max(const float* x, int64_t n) {
-  f8 lanes = splat(-std::numeric_limits<float>::infinity());
+VT_ALWAYS_INLINE f8 vmax(f8 a, f8 b) { return a > b ? a : b; }
+
+// Four independent accumulators, so the loop is not bound by the latency of one max chain.
+VT_ALWAYS_INLINE float row_max(const float* x, int64_t n) {
+  f8 m0 = splat(-std::numeric_limits<float>::infinity()), m1 = m0, m2 = m0, m3 = m0;
   int64_t i = 0;
-  for (; i + kLanes <= n; i += kLanes) {
-    f8 v = load(x + i);
-    lanes = v > lanes ? v : lanes;
+  for (; i + 4 * kLanes <= n; i += 4 * kLanes) {
+    m0 = vmax(load(x + i), m0);
+    m1 = vmax(load(x + i + kLanes), m1);
+    m2 = vmax(load(x + i + 2 * kLanes), m2);
+    m3 = vmax(load(x + i + 3 * kLanes), m3);
   }
+  f8 lanes = vmax(vmax(m0, m1), vmax(m2, m3));
+  for (; i + kLanes <= n; i += kLanes) lanes = vmax(load(x + i), lanes);
   float max = -std::numeric_limits<float>::infinity();
   for (; i < n; ++i) max = x[i] > max ? x[i] : max;
   for (int k = 0; k < kLanes; ++k) max = lanes[k] > max ? lanes[k] : max;
@@ -84,9 +94,17 @@ inline float row_max(const float* x, int64_t n) {
 }
 
 // y = exp(x - shift), returning its sum.
-inline float exp_shifted(const float* x, float* y, float shift, int64_t n) {
-  f8 sums = splat(0);
+VT_ALWAYS_INLINE float exp_shifted(const float* x, float* y, float shift, int64_t n) {
+  f8 sums = splat(0), sums2 = splat(0);
   int64_t i = 0;
+  for (; i + 2 * kLanes <= n; i += 2 * kLanes) {
+    f8 e = exp_approx(load(x + i) - shift), e2 = exp_approx(load(x + i + kLanes) - shift);
+    store(y + i, e);
+    store(y + i + kLanes, e2);
+    sums += e;
+    sums2 += e2;
+  }
+  sums += sums2;
   for (; i + kLanes <= n; i += kLanes) {
     f8 e = exp_approx(load(x + i) - shift);
     store(y + i, e);
@@ -97,7 +115,7 @@ inline float exp_shifted(const float* x, float* y, float shift, int64_t n) {
   return sum;
 }
 
-inline float row_dot(const float* x, const float* y, int64_t n) {
+VT_ALWAYS_INLINE float row_dot(const float* x, const float* y, int64_t n) {
   f8 sums = splat(0);
   int64_t i = 0;
   for (; i + kLanes <= n; i += kLanes) sums += load(x + i) * load(y + i);
@@ -106,7 +124,7 @@ inline float row_dot(const float* x, const float* y, int64_t n) {
   return sum;
 }
 
-inline float row_sum(const float* x, int64_t n) {
+VT_ALWAYS_INLINE float row_sum(const float* x, int64_t n) {
   f8 sums = splat(0);
   int64_t i = 0;
   for (; i + kLanes <= n; i += kLanes) sums += load(x + i);
