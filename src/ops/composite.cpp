@@ -16,18 +16,26 @@ Tensor linear_composite(const Tensor& input, const Tensor& weight, const std::op
   return bias ? add(out, *bias) : out;
 }
 
+// beta and alpha in self's dtype: for integer tensors torch truncates them (beta=0.5 drops self).
+Tensor scale_of(const Tensor& self, const Scalar& s) {
+  if (is_floating_point(self.dtype())) return scalar_to_tensor(s);
+  return scalar_to_tensor(Scalar(static_cast<int64_t>(s.to_double())));
+}
+
+Tensor scaled_sum(const Tensor& self, Tensor product, const Scalar& beta, const Scalar& alpha) {
+  if (alpha.to_double() != 1) product = mul(product, scale_of(product, alpha));
+  bool integral = !is_floating_point(self.dtype());
+  double b = integral ? static_cast<double>(static_cast<int64_t>(beta.to_double())) : beta.to_double();
+  if (b == 0) return add(product, mul(zeros_like(self), self));  // self ignored, NaN included (as torch)
+  return add(b == 1 ? self : mul(self, scale_of(self, beta)), product);
+}
+
 Tensor addmm_composite(const Tensor& self, const Tensor& mat1, const Tensor& mat2, const Scalar& beta, const Scalar& alpha) {
-  Tensor product = mm(mat1, mat2);
-  if (alpha.to_double() != 1) product = mul(product, scalar_to_tensor(alpha));
-  if (beta.to_double() == 0) return add(product, mul(zeros_like(self), self));
-  return add(beta.to_double() == 1 ? self : mul(self, scalar_to_tensor(beta)), product);
+  return scaled_sum(self, mm(mat1, mat2), beta, alpha);
 }
 
 Tensor baddbmm_composite(const Tensor& self, const Tensor& b1, const Tensor& b2, const Scalar& beta, const Scalar& alpha) {
-  Tensor product = bmm(b1, b2);
-  if (alpha.to_double() != 1) product = mul(product, scalar_to_tensor(alpha));
-  if (beta.to_double() == 0) return add(product, mul(zeros_like(self), self));
-  return add(beta.to_double() == 1 ? self : mul(self, scalar_to_tensor(beta)), product);
+  return scaled_sum(self, bmm(b1, b2), beta, alpha);
 }
 
 Tensor outer_composite(const Tensor& self, const Tensor& vec2) {
@@ -198,6 +206,13 @@ Tensor sdpa_composite(const Tensor& query, const Tensor& key, const Tensor& valu
                  : add(scores, *attn_mask);
   }
   Tensor weights = softmax(scores, -1);
+  if (attn_mask || is_causal) {
+    // A query whose every score is -inf (all masked) gets zeros, not the NaN of its softmax:
+    // torch's safe softmax.
+    Tensor attends = any(ne(scores, scalar_to_tensor(-std::numeric_limits<double>::infinity())),
+                         std::vector<int64_t>{-1}, true);
+    weights = where(attends, weights, zeros({}, weights.dtype(), weights.device()));
+  }
   if (dropout_p > 0) weights = dropout(weights, dropout_p, true);
   return matmul(weights, value);
 }

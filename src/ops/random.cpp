@@ -72,8 +72,26 @@ const Tensor& normal_kernel(const Tensor& self, double mean, double std, Generat
 }
 
 // Integers uniform in [low, high).
+// The largest value an integer dtype holds (bool: 1), or nullopt for floating types.
+std::optional<int64_t> integer_max(ScalarType type) {
+  switch (type) {
+    case ScalarType::Bool: return 1;
+    case ScalarType::UInt8: return 255;
+    case ScalarType::Int8: return 127;
+    case ScalarType::Int16: return 32767;
+    case ScalarType::Int32: return 2147483647;
+    case ScalarType::Int64: return std::numeric_limits<int64_t>::max();
+    default: return std::nullopt;
+  }
+}
+
 const Tensor& random_kernel(const Tensor& self, int64_t low, int64_t high, Generator* generator) {
   VT_CHECK(low < high, "random_ expects 'from' to be less than 'to', but got from=", low, " >= to=", high);
+  if (auto top = integer_max(self.dtype())) {
+    int64_t bottom = self.dtype() == ScalarType::Bool ? 0 : (self.dtype() == ScalarType::UInt8 ? 0 : -*top - 1);
+    VT_CHECK(low >= bottom && high - 1 <= *top, "random_ expects 'from' and 'to' - 1 to be in the range of ",
+             dtype_short_name(self.dtype()), " [", bottom, ", ", *top, "], but got from=", low, " and to=", high);
+  }
   uint64_t range = static_cast<uint64_t>(high - low);
   return fill_random(self, generator, "random_", [low, range](auto tag, const std::array<uint32_t, 4>& r, int64_t) {
     using T = decltype(tag);
@@ -97,6 +115,9 @@ const Tensor& bernoulli_kernel(const Tensor& self, const Tensor& p, Generator* g
 
 Tensor randperm_kernel(int64_t n, Generator* generator, std::optional<ScalarType> dtype, Device device) {
   VT_CHECK(n >= 0, "randperm(): n must be non-negative, got ", n);
+  if (auto top = integer_max(dtype.value_or(ScalarType::Int64))) {
+    VT_CHECK(n - 1 <= *top, "n is too large for result tensor type: '", dtype_short_name(*dtype), "'");
+  }
   Tensor keys = empty(std::vector<int64_t>{n}, ScalarType::Float64, device);
   uniform_kernel(keys, 0, 1, generator);
   // A random permutation: the order of n random keys (ties broken by position).

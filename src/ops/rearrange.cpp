@@ -76,6 +76,7 @@ Tensor roll_composite(const Tensor& self, IntArrayRef shifts, IntArrayRef dims) 
   }
   VT_CHECK(shifts.size() == dims.size(), "shifts and dimensions must align. shifts: ", shifts.size(), ", dims:",
            dims.size());
+  VT_CHECK_INDEX(self.dim() > 0, "Dimension specified as ", dims[0], " but tensor has no dimensions");
   Tensor out = self;
   for (size_t i = 0; i < dims.size(); ++i) {
     int64_t d = wrap_dim(dims[i], self.dim());
