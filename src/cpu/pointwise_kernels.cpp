@@ -7,8 +7,10 @@
 #include "src/cpu/loops.h"
 #include "src/cpu/math.h"
 #include "src/ops/pointwise_rules.h"
+#include "src/cpu/vec_math.h"
 #include "vt/dispatch.h"
 #include "vt/ops.h"
+#include "vt/parallel.h"
 
 namespace vt::cpu {
 namespace {
@@ -249,9 +251,34 @@ TensorIteratorConfig unary_config(std::string_view name) {
   return Rule == UnaryRule::Promote ? pointwise::float_unary_config(name) : pointwise::same_type_unary_config(name);
 }
 
+// The table ops with a vectorized float32 form (src/cpu/vec_math.cpp), used when input and
+// output are contiguous float32 of the same shape.
+using FloatMap = void (*)(const float*, float*, int64_t);
+FloatMap vector_map(std::string_view name) {
+  if (name == "exp") return &exp_floats;
+  if (name == "sigmoid") return &sigmoid_floats;
+  if (name == "silu") return &silu_floats;
+  return nullptr;
+}
+
+bool run_vector_map(const TensorIterator& iter, const Tensor& a, std::string_view name) {
+  FloatMap map = vector_map(name);
+  if (!map) return false;
+  const Tensor& o = iter.output();
+  if (a.dtype() != ScalarType::Float32 || o.dtype() != ScalarType::Float32 || !a.is_contiguous() ||
+      !o.is_contiguous() || DimVector(a.sizes()) != DimVector(o.sizes())) {
+    return false;
+  }
+  const float* x = a.data<float>();
+  float* y = o.data<float>();
+  parallel_for(0, a.numel(), kGrainSize, [&](int64_t lo, int64_t hi) { map(x + lo, y + lo, hi - lo); });
+  return true;
+}
+
 template <UnaryRule Rule, class MakeOp>
 Tensor table_unary(const Tensor& out, const Tensor& a, bool inplace, std::string_view name, MakeOp make_op) {
   TensorIterator iter(unary_config<Rule>(name), out, {&a}, inplace);
+  if (run_vector_map(iter, a, name)) return iter.output();
   auto run = [&](auto tag) {
     using T = decltype(tag);
     using C = compute_t<T>;

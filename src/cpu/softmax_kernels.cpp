@@ -8,70 +8,11 @@
 #include "vt/dispatch.h"
 #include "vt/ops.h"
 #include "vt/parallel.h"
+#include "src/cpu/vec_math.h"
 
 namespace vt::cpu {
 namespace {
 
-// Eight floats as one value (GCC vector extensions): plain arithmetic on them compiles to
-// one AVX instruction, or two SSE ones in the baseline build.
-typedef float f8 __attribute__((vector_size(32)));
-typedef int32_t i8 __attribute__((vector_size(32)));
-constexpr int kLanes = 8;
-// The helpers below must inline into the AVX2 clones of the row functions (a call would pass
-// vectors through memory).
-#define VT_ALWAYS_INLINE inline __attribute__((always_inline))
-
-VT_ALWAYS_INLINE f8 load(const float* p) {
-  f8 v;
-  std::memcpy(&v, p, sizeof v);
-  return v;
-}
-VT_ALWAYS_INLINE void store(float* p, f8 v) { std::memcpy(p, &v, sizeof v); }
-VT_ALWAYS_INLINE f8 splat(float x) { return f8{} + x; }
-VT_ALWAYS_INLINE float lane_sum(f8 v) {
-  float s = 0;
-  for (int k = 0; k < kLanes; ++k) s += v[k];
-  return s;
-}
-
-// exp(x) = 2^k * e^r with k = round(x / ln 2) and |r| <= ln 2 / 2 (Cephes' expf polynomial,
-// within 2 ulp of std::exp); exactly 0 below the float range, so masked -inf scores get no
-// weight, and NaN stays NaN.
-template <class V>
-VT_ALWAYS_INLINE V constant(float c) {
-  if constexpr (std::is_same_v<V, float>) return c;
-  else return splat(c);
-}
-
-template <class V>
-VT_ALWAYS_INLINE V exp_approx(V x) {
-  const V lo = constant<V>(-87.0f), hi = constant<V>(88.0f);
-  V c = x < lo ? lo : x;
-  c = c > hi ? hi : c;
-  const V k = (c * 1.44269504088896341f + 12582912.0f) - 12582912.0f;  // round to nearest
-  const V r = c - k * 0.693359375f + k * 2.12194440e-4f;
-  V p = constant<V>(1.9875691500e-4f);
-  p = p * r + 1.3981999507e-3f;
-  p = p * r + 8.3334519073e-3f;
-  p = p * r + 4.1665795894e-2f;
-  p = p * r + 1.6666665459e-1f;
-  p = p * r + 5.0000001201e-1f;
-  const V y = p * r * r + r + 1.0f;
-  V result;
-  if constexpr (std::is_same_v<V, float>) {
-    const int32_t bits = (static_cast<int32_t>(k) + 127) << 23;
-    float scale;
-    std::memcpy(&scale, &bits, sizeof scale);
-    result = y * scale;
-  } else {
-    const i8 bits = (__builtin_convertvector(k, i8) + 127) << 23;
-    result = y * reinterpret_cast<const V&>(bits);
-  }
-  result = x < lo ? constant<V>(0.0f) : result;
-  return x != x ? x : result;
-}
-
-#define VT_MULTIVERSION __attribute__((target_clones("avx2", "default")))
 
 VT_ALWAYS_INLINE f8 vmax(f8 a, f8 b) { return a > b ? a : b; }
 

@@ -1,0 +1,88 @@
+// Eight-float vectors (GCC vector extensions) and a vectorizable exp, shared by the CPU
+// kernels that need fast float32 math (softmax, exp, sigmoid, silu). Plain arithmetic on
+// f8 compiles to one AVX instruction, or two SSE ones in the baseline build; functions that
+// use these are built twice (VT_MULTIVERSION) and the AVX2 clone is picked at load time.
+#pragma once
+#include <cstdint>
+#include <cstring>
+#include <type_traits>
+
+namespace vt::cpu {
+
+#define VT_MULTIVERSION __attribute__((target_clones("avx2", "default")))
+
+typedef float f8 __attribute__((vector_size(32)));
+typedef int32_t i8 __attribute__((vector_size(32)));
+constexpr int kLanes = 8;
+// Helpers must inline into the AVX2 clones that call them (a call would pass vectors through
+// memory).
+#define VT_ALWAYS_INLINE inline __attribute__((always_inline))
+
+VT_ALWAYS_INLINE f8 load(const float* p) {
+  f8 v;
+  std::memcpy(&v, p, sizeof v);
+  return v;
+}
+VT_ALWAYS_INLINE void store(float* p, f8 v) { std::memcpy(p, &v, sizeof v); }
+VT_ALWAYS_INLINE f8 splat(float x) { return f8{} + x; }
+VT_ALWAYS_INLINE float lane_sum(f8 v) {
+  float s = 0;
+  for (int k = 0; k < kLanes; ++k) s += v[k];
+  return s;
+}
+
+// exp(x) = 2^k * e^r with k = round(x / ln 2) and |r| <= ln 2 / 2 (Cephes' expf polynomial,
+// within 2 ulp of std::exp); inf above the float range and exactly 0 below the normal range
+// (x < -87: softmax wants masked -inf scores to weigh nothing), NaN stays NaN.
+template <class V>
+VT_ALWAYS_INLINE V constant(float c) {
+  if constexpr (std::is_same_v<V, float>) return c;
+  else return splat(c);
+}
+
+template <class V>
+VT_ALWAYS_INLINE V exp_approx(V x) {
+  const V lo = constant<V>(-87.0f), hi = constant<V>(88.7228355f);  // e^hi: the largest float
+  V c = x < lo ? lo : x;
+  c = c > hi ? hi : c;
+  const V k = (c * 1.44269504088896341f + 12582912.0f) - 12582912.0f;  // round to nearest
+  const V r = c - k * 0.693359375f + k * 2.12194440e-4f;
+  V p = constant<V>(1.9875691500e-4f);
+  p = p * r + 1.3981999507e-3f;
+  p = p * r + 8.3334519073e-3f;
+  p = p * r + 4.1665795894e-2f;
+  p = p * r + 1.6666665459e-1f;
+  p = p * r + 5.0000001201e-1f;
+  const V y = p * r * r + r + 1.0f;
+  V result;
+  if constexpr (std::is_same_v<V, float>) {
+    const int32_t bits = (static_cast<int32_t>(k) + 126) << 23;  // 2^(k-1): k = 128 stays finite
+    float scale;
+    std::memcpy(&scale, &bits, sizeof scale);
+    result = y * scale * 2.0f;
+  } else {
+    const i8 bits = (__builtin_convertvector(k, i8) + 126) << 23;
+    V scale;
+    std::memcpy(&scale, &bits, sizeof scale);
+    result = y * scale * 2.0f;
+  }
+  result = x < lo ? constant<V>(0.0f) : result;
+  result = x > hi ? constant<V>(__builtin_inff()) : result;
+  return x != x ? x : result;
+}
+
+// exp with the subnormal results too (x in [-104, -87]): there e^x = (e^(x/2))^2, computed
+// without underflow in the square's factors.
+template <class V>
+VT_ALWAYS_INLINE V exp_with_subnormals(V x) {
+  V half = exp_approx(x * 0.5f);
+  V result = exp_approx(x);
+  return x < constant<V>(-87.0f) ? half * half : result;
+}
+
+// Elementwise float32 maps over contiguous arrays (src/cpu/vec_math.cpp).
+void exp_floats(const float* x, float* y, int64_t n);
+void sigmoid_floats(const float* x, float* y, int64_t n);
+void silu_floats(const float* x, float* y, int64_t n);
+
+}  // namespace vt::cpu
