@@ -4,12 +4,12 @@
     python3 bench/bench_autograd.py [--quick]
 """
 import argparse
-import time
 
 import numpy as np
 import torch
 
 import vibetensor as vt
+from timing import best_time_per_call
 
 
 def step(lib, x, w):
@@ -17,17 +17,6 @@ def step(lib, x, w):
     y.backward()
     x.grad = None
     w.grad = None
-
-
-def best_time_per_call(fn, calls, repeats):
-    fn()
-    best = float("inf")
-    for _ in range(repeats):
-        start = time.perf_counter()
-        for _ in range(calls):
-            fn()
-        best = min(best, (time.perf_counter() - start) / calls)
-    return best
 
 
 def main():

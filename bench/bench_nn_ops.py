@@ -7,23 +7,12 @@ Prints the best time per call over several repeats and the ratio vibetensor / to
 1: faster).
 """
 import argparse
-import time
 
 import numpy as np
 import torch
 
 import vibetensor as vt
-
-
-def best_time(fn, calls, repeats):
-    fn()
-    best = float("inf")
-    for _ in range(repeats):
-        start = time.perf_counter()
-        for _ in range(calls):
-            fn()
-        best = min(best, (time.perf_counter() - start) / calls)
-    return best
+from timing import best_time_per_call
 
 
 def arrays(*shapes, seed=0):
@@ -89,7 +78,7 @@ def main():
     print(f"{'case':52} {'pass':>8} {'vibetensor':>12} {'torch':>12} {'ratio':>7}")
     for name, make in CASES:
         for backward in (False, True):
-            times = [best_time(make(lib, backward), calls, repeats) for lib in (vt, torch)]
+            times = [best_time_per_call(make(lib, backward), calls, repeats) for lib in (vt, torch)]
             label = "fwd+bwd" if backward else "fwd"
             print(f"{name:52} {label:>8} {times[0] * 1e3:9.3f} ms {times[1] * 1e3:9.3f} ms {times[0] / times[1]:7.2f}")
 

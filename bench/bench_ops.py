@@ -6,23 +6,12 @@ Each case runs the same operation on both libraries with the same inputs; the ta
 best time per call over several repeats and the ratio vibetensor / torch (below 1: faster).
 """
 import argparse
-import time
 
 import numpy as np
 import torch
 
 import vibetensor as vt
-
-
-def best_time_per_call(fn, calls, repeats):
-    fn()  # warm up (allocator, lazy init)
-    best = float("inf")
-    for _ in range(repeats):
-        start = time.perf_counter()
-        for _ in range(calls):
-            fn()
-        best = min(best, (time.perf_counter() - start) / calls)
-    return best
+from timing import best_time_per_call
 
 
 def cases(quick):

@@ -248,3 +248,13 @@ def run_in_child(code, timeout=120):
     """Run Python `code` (which imports vibetensor itself) in a child process, for calls whose
     failure mode is a crash (SIGFPE, SIGSEGV). Returns the CompletedProcess (text output)."""
     return subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=timeout)
+
+
+def same_error_type(fn):
+    """fn(torch) and fn(vibetensor) both raise, and vibetensor's exception is an instance of
+    torch's exception class (so `except` clauses written for torch catch it)."""
+    with pytest.raises(Exception) as expected:
+        fn(torch)
+    with pytest.raises(Exception) as actual:
+        fn(vt)
+    assert isinstance(actual.value, type(expected.value)), (type(actual.value), expected.value)
