@@ -168,24 +168,33 @@ Tensor histc_composite(const Tensor& self, int64_t bins, const Scalar& min_value
   return to(bincount(bin, std::nullopt, bins), self.dtype());
 }
 
+// Runs of equal neighbours in a flat tensor: `first` marks where each run starts, `run` numbers
+// them from 0. NaN is never equal to itself, so each NaN is a run of its own, as in torch.
+struct Runs {
+  Tensor first, run;
+};
+Runs runs_of(const Tensor& flat) {
+  int64_t n = flat.numel();
+  Tensor first = ones(std::vector<int64_t>{n}, ScalarType::Bool, flat.device());
+  if (n > 1) copy_(narrow(first, 0, 1, n - 1), ne(narrow(flat, 0, 1, n - 1), narrow(flat, 0, 0, n - 1)));
+  return {first, sub(cumsum(to(first, ScalarType::Int64), 0), scalar_to_tensor(1))};
+}
+
+Tensor empty_long(Device device) { return zeros(std::vector<int64_t>{0}, ScalarType::Int64, device); }
+
 // Sorted distinct values of the flattened input, with the position of each input element's
 // value (inverse) and how often each occurs (counts).
 std::tuple<Tensor, Tensor, Tensor> unique_composite(const Tensor& self, bool sorted, bool return_inverse,
                                                     bool return_counts) {
   Tensor flat = reshape(self, std::vector<int64_t>{-1});
-  int64_t n = flat.numel();
   auto [values, order] = sort(autograd::detach(flat), 0, false);
-  Tensor is_new = ones(std::vector<int64_t>{n}, ScalarType::Bool, self.device());
-  if (n > 1) {
-    // NaN is never equal to itself, so each NaN is its own value, as in torch.
-    copy_(narrow(is_new, 0, 1, n - 1), ne(narrow(values, 0, 1, n - 1), narrow(values, 0, 0, n - 1)));
+  Runs runs = runs_of(values);
+  Tensor uniques = masked_select(values, runs.first);
+  Tensor inverse = empty_long(self.device()), counts = empty_long(self.device());
+  if (return_inverse) {
+    inverse = reshape(scatter(empty(flat.sizes(), ScalarType::Int64, self.device()), 0, order, runs.run), self.sizes());
   }
-  Tensor uniques = masked_select(values, is_new);
-  Tensor group = sub(cumsum(to(is_new, ScalarType::Int64), 0), scalar_to_tensor(1));
-  Tensor inverse = zeros(std::vector<int64_t>{0}, ScalarType::Int64, self.device());
-  if (return_inverse) inverse = reshape(scatter(empty(std::vector<int64_t>{n}, ScalarType::Int64, self.device()), 0, order, group), self.sizes());
-  Tensor counts = zeros(std::vector<int64_t>{0}, ScalarType::Int64, self.device());
-  if (return_counts) counts = bincount(group, std::nullopt, uniques.numel());
+  if (return_counts) counts = bincount(runs.run, std::nullopt, uniques.numel());
   return {uniques, inverse, counts};
 }
 
@@ -193,13 +202,10 @@ std::tuple<Tensor, Tensor, Tensor> unique_consecutive_composite(const Tensor& se
                                                                 bool return_counts, std::optional<int64_t> dim) {
   VT_CHECK_KIND(!dim, ErrorKind::NotImplemented, "unique_consecutive(): dim is not supported yet");
   Tensor flat = reshape(autograd::detach(self), std::vector<int64_t>{-1});
-  int64_t n = flat.numel();
-  Tensor is_new = ones(std::vector<int64_t>{n}, ScalarType::Bool, self.device());
-  if (n > 1) copy_(narrow(is_new, 0, 1, n - 1), ne(narrow(flat, 0, 1, n - 1), narrow(flat, 0, 0, n - 1)));
-  Tensor group = sub(cumsum(to(is_new, ScalarType::Int64), 0), scalar_to_tensor(1));
-  Tensor uniques = masked_select(flat, is_new);
-  Tensor inverse = return_inverse ? reshape(group, self.sizes()) : zeros(std::vector<int64_t>{0}, ScalarType::Int64, self.device());
-  Tensor counts = return_counts ? bincount(group, std::nullopt, uniques.numel()) : zeros(std::vector<int64_t>{0}, ScalarType::Int64, self.device());
+  Runs runs = runs_of(flat);
+  Tensor uniques = masked_select(flat, runs.first);
+  Tensor inverse = return_inverse ? reshape(runs.run, self.sizes()) : empty_long(self.device());
+  Tensor counts = return_counts ? bincount(runs.run, std::nullopt, uniques.numel()) : empty_long(self.device());
   return {uniques, inverse, counts};
 }
 

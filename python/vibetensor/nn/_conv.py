@@ -13,6 +13,16 @@ from vibetensor._C import _nn
 from vibetensor.nn._utils import batched, ntuple, unbatch, windows
 
 
+
+def _check_window(stride, dilation, padding):
+    """torch's checks of a convolution window, with its messages."""
+    if min(stride) <= 0:
+        raise RuntimeError("non-positive stride is not supported")
+    if min(dilation) <= 0:
+        raise RuntimeError("dilation should be greater than zero")
+    if min(padding) < 0:
+        raise RuntimeError("negative padding is not supported")
+
 def _same_padding(kernel, dilation):
     """(left, right) padding per dim that keeps the size at stride 1; the odd extra goes right."""
     totals = [d * (k - 1) for k, d in zip(kernel, dilation)]
@@ -48,12 +58,7 @@ def conv3d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1):
         else:
             raise RuntimeError(f"Invalid padding string: '{padding}'")
     padding = ntuple(padding, 3, "padding", "conv3d")
-    if min(stride) <= 0:
-        raise RuntimeError("non-positive stride is not supported")
-    if min(dilation) <= 0:
-        raise RuntimeError("dilation should be greater than zero")
-    if min(padding) < 0:
-        raise RuntimeError("negative padding is not supported")
+    _check_window(stride, dilation, padding)
     spans = [d * (k - 1) + 1 for k, d in zip(kernel, dilation)]
     if any(s + 2 * p < span for s, p, span in zip(x.shape[2:], padding, spans)):
         raise RuntimeError(f"Calculated padded input size per channel: "
@@ -87,12 +92,7 @@ def _conv_transpose(input, weight, bias, stride, padding, output_padding, groups
     padding = ntuple(padding, nd, "padding", fn)
     output_padding = ntuple(output_padding, nd, "output_padding", fn)
     dilation = ntuple(dilation, nd, "dilation", fn)
-    if min(stride) <= 0:
-        raise RuntimeError("non-positive stride is not supported")
-    if min(dilation) <= 0:
-        raise RuntimeError("dilation should be greater than zero")
-    if min(padding) < 0:
-        raise RuntimeError("negative padding is not supported")
+    _check_window(stride, dilation, padding)
     if min(output_padding) < 0:
         raise RuntimeError("negative output_padding is not supported")
     if any(op >= s and op >= d for op, s, d in zip(output_padding, stride, dilation)):
