@@ -2,7 +2,7 @@
 # The test command: installs what is missing, builds incrementally, runs every test suite.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-bash scripts/install_deps.sh pytest hypothesis "torch==2.13.0"
+bash scripts/install_deps.sh pytest hypothesis safetensors tqdm matplotlib "torch==2.13.0"
 bash scripts/build.sh
 
 echo "== C++ tests (GoogleTest under CTest)"

@@ -297,6 +297,34 @@ Tensor mm(const Tensor& self, const Tensor& mat2);
 Tensor bmm(const Tensor& self, const Tensor& mat2);
 Tensor matmul(const Tensor& self, const Tensor& other);
 
+// ---- fused optimizer steps, one call per param group (src/ops/optim.cpp); no derivatives
+void _foreach_add_(std::span<const Tensor> self, const Scalar& scalar);
+void _fused_sgd_(std::span<const Tensor> self, std::span<const Tensor> grads,
+                 std::span<const Tensor> momentum_buffer_list, double weight_decay, double momentum, double lr,
+                 double dampening, bool nesterov, bool maximize, bool is_first_step,
+                 const std::optional<Tensor>& grad_scale = std::nullopt,
+                 const std::optional<Tensor>& found_inf = std::nullopt);
+void _fused_adam_(std::span<const Tensor> self, std::span<const Tensor> grads, std::span<const Tensor> exp_avgs,
+                  std::span<const Tensor> exp_avg_sqs, std::span<const Tensor> max_exp_avg_sqs,
+                  std::span<const Tensor> state_steps, double lr, double beta1, double beta2, double weight_decay,
+                  double eps, bool amsgrad, bool maximize, const std::optional<Tensor>& grad_scale = std::nullopt,
+                  const std::optional<Tensor>& found_inf = std::nullopt);
+// Adam with decoupled weight decay: the same arguments as _fused_adam_.
+void _fused_adamw_(std::span<const Tensor> self, std::span<const Tensor> grads, std::span<const Tensor> exp_avgs,
+                   std::span<const Tensor> exp_avg_sqs, std::span<const Tensor> max_exp_avg_sqs,
+                   std::span<const Tensor> state_steps, double lr, double beta1, double beta2, double weight_decay,
+                   double eps, bool amsgrad, bool maximize, const std::optional<Tensor>& grad_scale = std::nullopt,
+                   const std::optional<Tensor>& found_inf = std::nullopt);
+void _fused_adagrad_(std::span<const Tensor> self, std::span<const Tensor> grads, std::span<const Tensor> state_sums,
+                     std::span<const Tensor> state_steps, double lr, double lr_decay, double weight_decay, double eps,
+                     bool maximize, const std::optional<Tensor>& grad_scale = std::nullopt,
+                     const std::optional<Tensor>& found_inf = std::nullopt);
+void _fused_rmsprop_(std::span<const Tensor> self, std::span<const Tensor> grads, std::span<const Tensor> square_avgs,
+                     std::span<const Tensor> grad_avgs, std::span<const Tensor> momentum_buffer_list, double lr,
+                     double alpha, double eps, double weight_decay, double momentum, bool centered, bool maximize,
+                     const std::optional<Tensor>& grad_scale = std::nullopt,
+                     const std::optional<Tensor>& found_inf = std::nullopt);
+
 // torch.result_type over tensors (wrapped numbers count as Python scalars).
 ScalarType result_type(std::initializer_list<const Tensor*> tensors);
 

@@ -37,6 +37,9 @@ class TensorImpl : public RefCounted {
 
   // Changes the geometry in place (used by views under construction and by `out=` resizing).
   void set_geometry(IntArrayRef sizes, IntArrayRef strides, int64_t storage_offset);
+  // Takes another tensor's storage, dtype and geometry while keeping this tensor's autograd
+  // identity (torch's `t.data = other`: modules convert their parameters in place with it).
+  void set_data(const TensorImpl& other);
 
   // A 0-dim tensor made from a Python number: type promotion gives it the lowest priority.
   bool is_wrapped_number() const { return wrapped_number_; }

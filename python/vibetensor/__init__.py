@@ -6,9 +6,12 @@ Everything here is bound directly from C++ (`vibetensor._C`); this file only gat
 from vibetensor import _C
 from vibetensor._C import *  # noqa: F401,F403  (Tensor, dtypes, device, ops)
 from vibetensor._C import Tensor, dtype, device
-from vibetensor import return_types, ops, cuda, autograd, nn, linalg
+# The fused optimizer steps, under torch's names (torch._fused_adam_ ...); vibetensor.optim calls them.
+from vibetensor._C import _foreach_add_, _fused_adagrad_, _fused_adam_, _fused_adamw_, _fused_rmsprop_, _fused_sgd_  # noqa: F401,E501
+from vibetensor import return_types, ops, cuda, autograd, nn, linalg, optim, utils
 from vibetensor.autograd import enable_grad, inference_mode, is_grad_enabled, no_grad, set_grad_enabled
 from vibetensor._tensor_str import set_printoptions, tensor_repr as _tensor_repr
+from vibetensor.serialization import load, save
 
 __version__ = "0.1.0"
 
@@ -52,14 +55,16 @@ def norm(input, p="fro", dim=None, keepdim=False, out=None, dtype=None):
 Tensor.norm = lambda self, p="fro", dim=None, keepdim=False, dtype=None: linalg._tensor_norm(self, p, dim, keepdim, dtype)
 
 
+from vibetensor import _tensor_copy  # noqa: E402
+
+_tensor_copy.install()
+
 # ---- creation helpers and Tensor methods written in Python
 from vibetensor._creation import as_tensor, linspace, logspace  # noqa: E402
 from vibetensor import _creation  # noqa: E402
 
 for _name in ("new_empty", "new_zeros", "new_ones", "new_full", "new_tensor"):
     setattr(Tensor, _name, getattr(_creation, _name))
-# `t.data`: the same values without history (torch's .data, read side).
-Tensor.data = property(lambda self: self.detach())
 
 
 def compile(model=None, *, fullgraph=False, dynamic=None, backend=None, mode=None, options=None, name=None,  # noqa: A001

@@ -22,6 +22,12 @@ void TensorImpl::set_geometry(IntArrayRef sizes, IntArrayRef strides, int64_t st
   refresh_numel_and_contiguity();
 }
 
+void TensorImpl::set_data(const TensorImpl& other) {
+  storage_ = other.storage_;
+  dtype_ = other.dtype_;
+  set_geometry(other.sizes(), other.strides(), other.storage_offset());
+}
+
 void TensorImpl::refresh_numel_and_contiguity() {
   numel_ = 1;
   for (int64_t s : sizes_) numel_ *= s;

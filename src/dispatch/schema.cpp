@@ -44,12 +44,14 @@ class SchemaParser {
     skip_space();
     if (peek() == '(') {
       ++pos_;
-      while (true) {
+      skip_space();
+      while (peek() != ')') {  // `-> ()`: the op returns nothing
         skip_space();
         schema.returns.push_back(argument(false));
         skip_space();
         if (peek() == ')') break;
         expect(',');
+        skip_space();
       }
       expect(')');
     } else {

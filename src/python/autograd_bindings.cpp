@@ -149,6 +149,10 @@ void bind_autograd(nb::module_& m, nb::class_<Tensor>& cls) {
       })
       .def("retain_grad", [](const Tensor& t) { autograd::retain_grad(t); })
       .def("detach", [](const Tensor& t) { return autograd::detach(t); })
+      // `t.data`: the same values without history; assigning swaps in another tensor's data
+      // while `t` keeps its identity for autograd and for the optimizers holding it.
+      .def_prop_rw("data", [](const Tensor& t) { return autograd::detach(t); },
+                   [](const Tensor& t, const Tensor& other) { t.impl()->set_data(*other.impl()); })
       .def("detach_", [](const Tensor& t) {
         VT_CHECK(!t.impl()->is_view() || !t.requires_grad(), "Can't detach views in-place. Use detach() instead.");
         if (autograd::AutogradMeta* m = autograd::meta(t)) {

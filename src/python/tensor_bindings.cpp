@@ -279,6 +279,37 @@ void bind_nn_functional(nb::module_& nn) {
 nb::class_<Tensor> bind_tensor(nb::module_& m) {
   nb::class_<Tensor> cls(m, "Tensor");
 
+  // ---- construction from Python: torch's legacy `Tensor(...)` and the subclass hook
+  // `Tensor(t)` aliases t; `Tensor(data)` copies a sequence as float32; `Tensor(2, 3)` is an
+  // uninitialized float32 tensor of that shape; `Tensor()` is empty.
+  cls.def("__init__", [](Tensor* self, nb::args args) {
+    if (args.size() == 1 && nb::isinstance<Tensor>(args[0])) {
+      new (self) Tensor(nb::cast<Tensor>(args[0]));
+    } else if (args.size() == 1 && !nb::isinstance<nb::int_>(args[0])) {
+      new (self) Tensor(tensor_from_data(args[0], ScalarType::Float32, Device()));
+    } else {
+      std::vector<int64_t> shape;
+      for (nb::handle size : args) {
+        VT_CHECK_TYPE(nb::isinstance<nb::int_>(size), "Tensor(): sizes must be ints, got ", nb::inst_name(size).c_str());
+        shape.push_back(nb::cast<int64_t>(size));
+        VT_CHECK(shape.back() >= 0, "Tensor(): negative dimension ", shape.back());
+      }
+      if (shape.empty()) shape.push_back(0);
+      new (self) Tensor(empty(shape, ScalarType::Float32, Device()));
+    }
+  });
+  // What torch.nn.Parameter is built on: an instance of `cls` (a Python subclass of Tensor)
+  // sharing `data`'s storage, detached from its history, with requires_grad set.
+  cls.def_static("_make_subclass", [](nb::type_object cls, const Tensor& data, bool require_grad) {
+    VT_CHECK_TYPE(nb::type_check(cls) && PyType_IsSubtype((PyTypeObject*)cls.ptr(), (PyTypeObject*)nb::type<Tensor>().ptr()),
+                  "_make_subclass(): cls must be a subclass of Tensor");
+    nb::object instance = nb::inst_alloc(cls);
+    new (nb::inst_ptr<Tensor>(instance)) Tensor(autograd::detach(data));
+    nb::inst_mark_ready(instance);
+    autograd::set_requires_grad(nb::cast<Tensor>(instance), require_grad);
+    return instance;
+  }, nb::arg("cls"), nb::arg("data"), nb::arg("require_grad") = false);
+
   // ---- attributes
   cls.def_prop_ro("shape", [](const Tensor& t) { return size_object(t.sizes()); })
       .def_prop_ro("dtype", [](const Tensor& t) { return dtype_object(t.dtype()); })

@@ -2767,3 +2767,88 @@ def grad_samples(dtype, kind):
 add(*[OpInfo(f"_{op}_backward_data", fn=grad_of(op), dtypes=FLOATS, kinds=REDUCE_KINDS, samples=grad_samples,
              tol=NN_TOL, errors=err(ErrorInput("int64", T((3, 4), "int64"), T((3, 4), "int64"), 1)))
       for op in ("softmax", "log_softmax")])
+
+
+# =====================================================================================================
+# Fused optimizer steps: one call updates lists of parameters and their state in place. torch's
+# own fused CPU kernels are the reference (for contiguous tensors only: with a strided parameter
+# or gradient torch 2.13 walks memory in the wrong order; test_optim.py covers those layouts and
+# compares whole training runs with torch.optim). torch has no fused RMSprop: test_optim.py
+# checks _fused_rmsprop_ against torch.optim.RMSprop.
+# =====================================================================================================
+
+def pair(dtype, seed, low=None, high=None):
+    """A list of two tensors shaped like the sample parameters, (3, 4) and (5,)."""
+    return [T((3, 4), dtype, low=low, high=high, seed=seed), T((5,), dtype, low=low, high=high, seed=seed + 1)]
+
+
+def steps_of(*values):
+    return [T((), "float32", low=v, high=v) for v in values]
+
+
+def scaling_samples(make_sample):
+    """The sample with AMP's grad_scale (gradients divided by 2.5) and with found_inf (no step)."""
+    yield make_sample(grad_scale=T((), "float32", low=2.5, high=2.5), found_inf=T((), "float32", low=0, high=0))
+    yield make_sample(found_inf=T((), "float32", low=1, high=1))
+
+
+def fused_sgd_samples(dtype, kind):
+    params, grads, buffers = pair(dtype, 1), pair(dtype, 3), pair(dtype, 5)
+    common = dict(weight_decay=0.0, momentum=0.0, lr=0.1, dampening=0.0, nesterov=False, maximize=False,
+                  is_first_step=False)
+    yield Sample(params, grads, [], **common)
+    yield Sample(params, grads, buffers, **{**common, "momentum": 0.9, "dampening": 0.1, "weight_decay": 0.01,
+                                            "maximize": True})
+    yield Sample(params, grads, buffers, **{**common, "momentum": 0.9, "nesterov": True, "is_first_step": True})
+    yield from scaling_samples(lambda **scaling: Sample(params, grads, buffers, **{**common, "momentum": 0.5},
+                                                        **scaling))
+
+
+def fused_adam_samples(dtype, kind):
+    params, grads, exp_avgs = pair(dtype, 1), pair(dtype, 3), pair(dtype, 5)
+    exp_avg_sqs, max_exp_avg_sqs = pair(dtype, 7, low=0, high=2), pair(dtype, 9, low=0, high=2)
+    common = dict(lr=0.01, beta1=0.9, beta2=0.999, weight_decay=0.0, eps=1e-8, amsgrad=False, maximize=False)
+    yield Sample(params, grads, exp_avgs, exp_avg_sqs, [], steps_of(1, 1), **common)
+    yield Sample(params, grads, exp_avgs, exp_avg_sqs, max_exp_avg_sqs, steps_of(3, 7),
+                 **{**common, "amsgrad": True, "weight_decay": 0.1, "maximize": True, "beta1": 0.8})
+    yield from scaling_samples(lambda **scaling: Sample(params, grads, exp_avgs, exp_avg_sqs, [], steps_of(2, 2),
+                                                        **common, **scaling))
+
+
+def fused_adagrad_samples(dtype, kind):
+    params, grads, sums = pair(dtype, 1), pair(dtype, 3), pair(dtype, 5, low=0, high=2)
+    common = dict(lr=0.1, lr_decay=0.0, weight_decay=0.0, eps=1e-10, maximize=False)
+    yield Sample(params, grads, sums, steps_of(1, 1), **common)
+    yield Sample(params, grads, sums, steps_of(4, 9), **{**common, "lr_decay": 0.05, "weight_decay": 0.1,
+                                                        "maximize": True})
+    yield from scaling_samples(lambda **scaling: Sample(params, grads, sums, steps_of(2, 2), **common, **scaling))
+
+
+def fused_errors(*state_lists, **kwargs):
+    """torch refuses integer parameters, lists of other lengths and state of another dtype.
+    `state_lists` says, for each list after the gradients, whether the call passes one."""
+    ints, floats, doubles = [T((3,), "int64")], [T((3,), "float32")], [T((3,), "float64")]
+
+    def states(like):
+        return [like if used else [] for used in state_lists]
+    return err(ErrorInput("int64", ints, ints, *states(ints), **kwargs),
+               ErrorInput("length_mismatch", floats, floats * 2, *states(floats), **kwargs),
+               ErrorInput("dtype_mismatch", floats, doubles, *states(floats), **kwargs))
+
+
+FUSED_TOL = {"float16": (1e-2, 1e-3), "bfloat16": (2e-2, 1e-2), "float32": (1e-6, 1e-6)}
+ADAM_ERROR_KWARGS = dict(lr=0.01, beta1=0.9, beta2=0.999, weight_decay=0.0, eps=1e-8, amsgrad=False, maximize=False)
+add(OpInfo("_fused_sgd_", samples=fused_sgd_samples, dtypes=FLOATS, kinds=("basic",), tol=FUSED_TOL,
+           errors=fused_errors(True, weight_decay=0.0, momentum=0.9, lr=0.1, dampening=0.0,
+                               nesterov=False, maximize=False, is_first_step=False)),
+    *[OpInfo(name, samples=fused_adam_samples, dtypes=FLOATS, kinds=("basic",), tol=FUSED_TOL,
+             errors=fused_errors(True, True, False, True, **ADAM_ERROR_KWARGS))
+      for name in ("_fused_adam_", "_fused_adamw_")],
+    OpInfo("_fused_adagrad_", samples=fused_adagrad_samples, dtypes=FLOATS, kinds=("basic",), tol=FUSED_TOL,
+           errors=fused_errors(True, True, lr=0.1, lr_decay=0.0, weight_decay=0.0, eps=1e-10,
+                               maximize=False)),
+    OpInfo("_fused_rmsprop_", skip_reason="torch has no fused RMSprop: tests/python/test_optim.py compares "
+                                          "_fused_rmsprop_ with torch.optim.RMSprop"),
+    OpInfo("_foreach_add_.Scalar", fn=call("_foreach_add_"), dtypes=STD[:-1], kinds=("basic",),
+           samples=lambda dtype, kind: iter([Sample(pair(dtype, 1), 2), Sample([T((), dtype)], 1)]),
+           errors=err(ErrorInput("float_into_int", [T((3,), "int64")], 1.5))))

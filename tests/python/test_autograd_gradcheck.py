@@ -488,6 +488,10 @@ NOT_DIFFERENTIABLE["bitwise_not.out"] = Sample(lambda m, x: m.bitwise_not(x, out
 # torch's NotImplemented node).
 NOT_DIFFERENTIABLE["floor_divide.out"] = Sample(
     lambda m, x, y: m.floor_divide(x * 3, y, out=m.zeros(2, 3, dtype=x.dtype)), (2, 3), (2, 3))
+# The fused optimizer steps run under no_grad on leaves' data; test_optim.py tests them.
+for _name in ("_foreach_add_.Scalar", "_fused_sgd_", "_fused_adam_", "_fused_adamw_", "_fused_adagrad_",
+              "_fused_rmsprop_"):
+    NOT_DIFFERENTIABLE[_name] = None
 for _name in BITWISE:  # float inputs (the only ones that can require grad) are refused
     NOT_DIFFERENTIABLE[_name] = Sample(lambda m, x, y, op=_name: getattr(m, op)(x, y), (2, 3), (3,), raises=True)
     NOT_DIFFERENTIABLE[_name + "_"] = Sample(lambda m, x, y, op=_name: getattr(x * 1, op + "_")(y), (2, 3), (3,),
