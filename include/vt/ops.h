@@ -1,6 +1,7 @@
 // The C++ API: one function per op, each a call through the dispatcher. Schemas, shape and
 // dtype rules live in src/ops/<family>.cpp; kernels in src/cpu (and src/cuda).
 #pragma once
+#include <array>
 #include <optional>
 #include <span>
 #include <string_view>
@@ -96,6 +97,15 @@ Tensor nll_loss(const Tensor& input, const Tensor& target, const std::optional<T
 Tensor cross_entropy(const Tensor& input, const Tensor& target, const std::optional<Tensor>& weight,
                      int64_t reduction = 1, int64_t ignore_index = -100, double label_smoothing = 0.0);
 Tensor var(const Tensor& self, OptionalDims dims, const Scalar& correction = 1, bool keepdim = false);
+// The layer_norm output with the row means and reciprocal standard deviations (torch's shapes).
+std::tuple<Tensor, Tensor, Tensor> native_layer_norm(const Tensor& input, IntArrayRef normalized_shape,
+                                                     const std::optional<Tensor>& weight,
+                                                     const std::optional<Tensor>& bias, double eps);
+std::tuple<Tensor, Tensor, Tensor> native_layer_norm_backward(const Tensor& grad_out, const Tensor& input,
+                                                              IntArrayRef normalized_shape, const Tensor& mean,
+                                                              const Tensor& rstd, const std::optional<Tensor>& weight,
+                                                              const std::optional<Tensor>& bias,
+                                                              std::array<bool, 3> output_mask);
 Tensor layer_norm(const Tensor& input, IntArrayRef normalized_shape, const std::optional<Tensor>& weight,
                   const std::optional<Tensor>& bias, double eps = 1e-5, bool cudnn_enable = true);
 Tensor rms_norm(const Tensor& input, IntArrayRef normalized_shape, const std::optional<Tensor>& weight,
@@ -213,6 +223,8 @@ Tensor nan_to_num(const Tensor& self, std::optional<double> nan, std::optional<d
 
 // ---- activations with parameters (src/ops/activation.cpp)
 Tensor gelu(const Tensor& self, std::string_view approximate = "none");
+// grad_output * d gelu(self) / d self, one fused kernel (the backward of gelu).
+Tensor gelu_backward(const Tensor& grad_output, const Tensor& self, std::string_view approximate = "none");
 Tensor softplus(const Tensor& self, const Scalar& beta = 1, const Scalar& threshold = 20);
 Tensor elu(const Tensor& self, const Scalar& alpha = 1, const Scalar& scale = 1, const Scalar& input_scale = 1);
 Tensor leaky_relu(const Tensor& self, const Scalar& negative_slope = 0.01);

@@ -34,7 +34,11 @@ def linspace(start, end, steps, *, out=None, dtype=None, layout=None, device=Non
         return _C.full((1,), start, dtype=dtype, device=device, requires_grad=requires_grad)
     if not dtype.is_floating_point:
         start, end = int(start), int(end)  # integer results count between the truncated ends, as torch
-    compute = dtype if dtype.is_floating_point else _C.float64
+    # 16-bit floats count in float32 (their index would overflow or lose integers), as torch does.
+    if dtype in (_C.float32, _C.float64):
+        compute = dtype
+    else:
+        compute = _C.float32 if dtype.is_floating_point else _C.float64
     step = (end - start) / (steps - 1)
     index = _C.arange(steps, dtype=compute, device=device)
     from_start = index * step + start

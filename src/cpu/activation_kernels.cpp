@@ -4,9 +4,11 @@
 #include <limits>
 
 #include "src/cpu/loops.h"
+#include "src/cpu/vec_math.h"
 #include "src/ops/pointwise_rules.h"
 #include "vt/dispatch.h"
 #include "vt/ops.h"
+#include "vt/parallel.h"
 
 namespace vt::cpu {
 namespace {
@@ -73,9 +75,43 @@ auto on_compute_type(auto tag, F f) {
   return [f](T value) -> T { return static_cast<T>(f(static_cast<C>(value))); };
 }
 
-Tensor gelu_cpu(const Tensor& a, std::string_view approximate) {
+bool is_tanh_form(std::string_view approximate) {
   VT_CHECK(approximate == "none" || approximate == "tanh", "approximate argument must be either none or tanh.");
-  bool tanh_form = approximate == "tanh";
+  return approximate == "tanh";
+}
+
+// Contiguous float32 tensors of one shape take the vectorized loops of vec_math.cpp.
+bool dense_float32(std::initializer_list<const Tensor*> tensors) {
+  for (const Tensor* t : tensors) {
+    if (t->dtype() != ScalarType::Float32 || !t->is_contiguous() ||
+        DimVector(t->sizes()) != DimVector((*tensors.begin())->sizes())) {
+      return false;
+    }
+  }
+  return true;
+}
+
+// d gelu / dx in the compute type; the derivative of the formula gelu_cpu evaluates.
+template <class C>
+C gelu_derivative(C x, bool tanh_form) {
+  if (tanh_form) {
+    C t = std::tanh(C(0.7978845608028654) * (x + C(0.044715) * x * x * x));
+    C du = C(0.7978845608028654) * (C(1) + C(0.134145) * x * x);
+    return C(0.5) * (C(1) + t) + C(0.5) * x * (C(1) - t * t) * du;
+  }
+  C cdf = C(0.5) * (C(1) + std::erf(x * C(0.7071067811865476)));
+  return cdf + x * std::exp(C(-0.5) * x * x) * C(0.3989422804014327);
+}
+
+Tensor gelu_cpu(const Tensor& a, std::string_view approximate) {
+  bool tanh_form = is_tanh_form(approximate);
+  if (dense_float32({&a})) {
+    Tensor out = empty_like(a);
+    const float* x = a.data<float>();
+    float* y = out.data<float>();
+    parallel_for(0, a.numel(), kGrainSize, [&](int64_t lo, int64_t hi) { gelu_floats(x + lo, y + lo, hi - lo, tanh_form); });
+    return out;
+  }
   return parameterized(a, pointwise::binary_config("gelu"), floating, [tanh_form](auto tag) {
     return on_compute_type(tag, [tanh_form](auto x) {
       using C = decltype(x);
@@ -86,6 +122,27 @@ Tensor gelu_cpu(const Tensor& a, std::string_view approximate) {
       return C(0.5) * x * (C(1) + std::erf(x * C(0.7071067811865476)));
     });
   });
+}
+
+Tensor gelu_backward_cpu(const Tensor& grad_output, const Tensor& self, std::string_view approximate) {
+  bool tanh_form = is_tanh_form(approximate);
+  if (dense_float32({&grad_output, &self})) {
+    Tensor out = empty_like(self);
+    const float* g = grad_output.data<float>();
+    const float* x = self.data<float>();
+    float* gx = out.data<float>();
+    parallel_for(0, self.numel(), kGrainSize, [&](int64_t lo, int64_t hi) {
+      gelu_backward_floats(g + lo, x + lo, gx + lo, hi - lo, tanh_form);
+    });
+    return out;
+  }
+  TensorIterator iter(pointwise::binary_config("gelu_backward"), Tensor(), {&grad_output, &self});
+  dispatch_floating_types(iter.common_dtype(), "gelu_backward", [&](auto tag) {
+    using T = decltype(tag);
+    using C = compute_t<T>;
+    cpu_kernel(iter, [tanh_form](T g, T x) -> T { return T(C(g) * gelu_derivative(C(x), tanh_form)); });
+  });
+  return iter.output();
 }
 
 Tensor softplus_cpu(const Tensor& a, const Scalar& beta, const Scalar& threshold) {
@@ -182,6 +239,7 @@ VT_REGISTRATION(activation_cpu) {
   pointwise::register_unary_kernels<logical_not_fn>("logical_not", DispatchKey::CPU);
   pointwise::register_unary_kernels<bitwise_not_fn>("bitwise_not", DispatchKey::CPU);
   register_kernel("gelu", DispatchKey::CPU, &gelu_cpu);
+  register_kernel("gelu_backward", DispatchKey::CPU, &gelu_backward_cpu);
   register_kernel("softplus", DispatchKey::CPU, &softplus_cpu);
   register_kernel("elu", DispatchKey::CPU, &elu_cpu);
   register_kernel("leaky_relu", DispatchKey::CPU, &leaky_relu_cpu);

@@ -25,6 +25,12 @@ VT_ALWAYS_INLINE f8 load(const float* p) {
 }
 VT_ALWAYS_INLINE void store(float* p, f8 v) { std::memcpy(p, &v, sizeof v); }
 VT_ALWAYS_INLINE f8 splat(float x) { return f8{} + x; }
+VT_ALWAYS_INLINE bool any_lane(bool mask) { return mask; }
+VT_ALWAYS_INLINE bool any_lane(i8 mask) {
+  int32_t bits = 0;
+  for (int k = 0; k < kLanes; ++k) bits |= mask[k];
+  return bits != 0;
+}
 VT_ALWAYS_INLINE float lane_sum(f8 v) {
   float s = 0;
   for (int k = 0; k < kLanes; ++k) s += v[k];
@@ -75,14 +81,40 @@ VT_ALWAYS_INLINE V exp_approx(V x) {
 // without underflow in the square's factors.
 template <class V>
 VT_ALWAYS_INLINE V exp_with_subnormals(V x) {
-  V half = exp_approx(x * 0.5f);
   V result = exp_approx(x);
-  return x < constant<V>(-87.0f) ? half * half : result;
+  const auto tiny = x < constant<V>(-87.0f);
+  if (!any_lane(tiny)) return result;  // the common case: one polynomial, not two
+  V half = exp_approx(x * 0.5f);
+  return tiny ? half * half : result;
+}
+
+// erf(x) by Abramowitz and Stegun 7.1.26 (absolute error below 1.5e-7), the formula torch's
+// vectorized float32 erf uses: 1 - (a1 t + ... + a5 t^5) e^(-x^2) with t = 1 / (1 + p|x|).
+template <class V>
+VT_ALWAYS_INLINE V erf_approx(V x) {
+  const V magnitude = x < constant<V>(0.0f) ? -x : x;
+  const V t = constant<V>(1.0f) / (magnitude * 0.3275911f + 1.0f);
+  V poly = constant<V>(1.061405429f);
+  poly = poly * t - 1.453152027f;
+  poly = poly * t + 1.421413741f;
+  poly = poly * t - 0.284496736f;
+  poly = poly * t + 0.254829592f;
+  const V positive = constant<V>(1.0f) - poly * t * exp_approx(-magnitude * magnitude);
+  return x < constant<V>(0.0f) ? -positive : positive;
+}
+
+// tanh(x) = 1 - 2 / (e^(2x) + 1), exact to float rounding in absolute terms (what gelu needs).
+template <class V>
+VT_ALWAYS_INLINE V tanh_approx(V x) {
+  return constant<V>(1.0f) - constant<V>(2.0f) / (exp_approx(x * 2.0f) + 1.0f);
 }
 
 // Elementwise float32 maps over contiguous arrays (src/cpu/vec_math.cpp).
 void exp_floats(const float* x, float* y, int64_t n);
 void sigmoid_floats(const float* x, float* y, int64_t n);
 void silu_floats(const float* x, float* y, int64_t n);
+// gelu and its derivative times g, exact (erf) or tanh form, as torch's float32 kernels.
+void gelu_floats(const float* x, float* y, int64_t n, bool tanh_form);
+void gelu_backward_floats(const float* g, const float* x, float* gx, int64_t n, bool tanh_form);
 
 }  // namespace vt::cpu

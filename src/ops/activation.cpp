@@ -17,6 +17,7 @@ VT_REGISTRATION(activation_schemas) {
     r.define(n + ".out(Tensor self, *, Tensor(a!) out) -> Tensor(a!)");
   }
   r.define("gelu(Tensor self, *, str approximate='none') -> Tensor");
+  r.define("gelu_backward(Tensor grad_output, Tensor self, *, str approximate='none') -> Tensor");
   r.define("softplus(Tensor self, Scalar beta=1, Scalar threshold=20) -> Tensor");
   r.define("elu(Tensor self, Scalar alpha=1, Scalar scale=1, Scalar input_scale=1) -> Tensor");
   r.define("leaky_relu(Tensor self, Scalar negative_slope=0.01) -> Tensor");
@@ -36,6 +37,9 @@ VT_SIMPLE_API(isinf, "isinf", Tensor(const Tensor&), (const Tensor& self), (self
 VT_SIMPLE_API(isfinite, "isfinite", Tensor(const Tensor&), (const Tensor& self), (self))
 VT_SIMPLE_API(gelu, "gelu", Tensor(const Tensor&, std::string_view), (const Tensor& self, std::string_view approximate),
               (self, approximate))
+VT_SIMPLE_API(gelu_backward, "gelu_backward", Tensor(const Tensor&, const Tensor&, std::string_view),
+              (const Tensor& grad_output, const Tensor& self, std::string_view approximate),
+              (grad_output, self, approximate))
 VT_SIMPLE_API(softplus, "softplus", Tensor(const Tensor&, const Scalar&, const Scalar&),
               (const Tensor& self, const Scalar& beta, const Scalar& threshold), (self, beta, threshold))
 VT_SIMPLE_API(elu, "elu", Tensor(const Tensor&, const Scalar&, const Scalar&, const Scalar&),

@@ -22,21 +22,25 @@ Tensor elementwise(const Tensor& self, const char* node_name, Forward forward, D
   return out;
 }
 
+// gelu's backward is the fused gelu_backward op. Recorded for a double backward, that op's
+// own autograd kernel spells the derivative in differentiable ops.
 Tensor gelu_grad(const Tensor& self, std::string_view approximate) {
-  bool tanh_form = approximate == "tanh";
+  std::string form(approximate);
   return elementwise(self, "GeluBackward0", [&](const Tensor& x) { return gelu(x, approximate); },
-                     [tanh_form](const Tensor& g, const Tensor& x) {
-    if (!tanh_form) {
-      Tensor cdf = (erf(x * 0.7071067811865476) + 1.0) * 0.5;
-      Tensor pdf = exp(x * x * -0.5) * 0.3989422804014327;
-      return g * (cdf + x * pdf);
-    }
-    Tensor inner = (x + x * x * x * 0.044715) * 0.7978845608028654;
-    Tensor t = tanh(inner);
-    Tensor left_derivative = (t + 1.0) * 0.5;
-    Tensor right_derivative = x * 0.5 * (1.0 - t * t) * 0.7978845608028654 * (x * x * 0.134145 + 1.0);
-    return g * (left_derivative + right_derivative);
-  });
+                     [form](const Tensor& g, const Tensor& x) { return gelu_backward(g, x, form); });
+}
+
+Tensor gelu_backward_composite(const Tensor& g, const Tensor& x, std::string_view approximate) {
+  if (approximate != "tanh") {
+    Tensor cdf = (erf(x * 0.7071067811865476) + 1.0) * 0.5;
+    Tensor pdf = exp(x * x * -0.5) * 0.3989422804014327;
+    return g * (cdf + x * pdf);
+  }
+  Tensor inner = (x + x * x * x * 0.044715) * 0.7978845608028654;
+  Tensor t = tanh(inner);
+  Tensor left_derivative = (t + 1.0) * 0.5;
+  Tensor right_derivative = x * 0.5 * (1.0 - t * t) * 0.7978845608028654 * (x * x * 0.134145 + 1.0);
+  return g * (left_derivative + right_derivative);
 }
 
 Tensor softplus_grad(const Tensor& self, const Scalar& beta, const Scalar& threshold) {
@@ -95,6 +99,7 @@ Tensor round_decimals_grad(const Tensor& self, int64_t decimals) {
 
 VT_REGISTRATION(activation_autograd) {
   register_autograd("gelu", &gelu_grad);
+  register_autograd("gelu_backward", &gelu_backward_composite);
   register_autograd("softplus", &softplus_grad);
   register_autograd("elu", &elu_grad);
   register_autograd("leaky_relu", &leaky_relu_grad);

@@ -1,6 +1,7 @@
 // Losses, normalizations and variance, composed of differentiable ops (so their gradients,
 // double backward and forward-mode come from their parts). Fused kernels can replace them
 // later without changing the schemas.
+#include "src/ops/norm.h"
 #include "vt/autograd/meta.h"
 #include "vt/dispatch.h"
 #include "vt/ops.h"
@@ -161,29 +162,10 @@ Tensor var_composite(const Tensor& self, OptionalDims dims, const Scalar& correc
   return div(squares, scalar_to_tensor(divisor));
 }
 
-// The trailing dims that `normalized_shape` names, checked against the input's shape.
-std::vector<int64_t> normalized_dims(const Tensor& input, IntArrayRef normalized_shape, const char* op) {
-  int64_t n = static_cast<int64_t>(normalized_shape.size());
-  VT_CHECK(n >= 1 && input.dim() >= n, op, "(): normalized_shape has ", n, " dims, input has ", input.dim());
-  std::vector<int64_t> dims;
-  for (int64_t i = 0; i < n; ++i) {
-    VT_CHECK(input.size(input.dim() - n + i) == normalized_shape[i], "Given normalized_shape=", shape_str(normalized_shape),
-             ", expected input with shape [*, ", shape_str(normalized_shape).substr(1), ", but got input of size",
-             shape_str(input.sizes()));
-    dims.push_back(input.dim() - n + i);
-  }
-  return dims;
-}
-
 Tensor layer_norm_composite(const Tensor& input, IntArrayRef normalized_shape, const std::optional<Tensor>& weight,
                             const std::optional<Tensor>& bias, double eps, bool /*cudnn_enable: no cuDNN path*/) {
-  std::vector<int64_t> dims = normalized_dims(input, normalized_shape, "layer_norm");
-  Tensor centered = sub(input, mean(input, dims, true));
-  Tensor variance = mean(mul(centered, centered), dims, true);  // biased, as layer_norm uses
-  Tensor out = mul(centered, rsqrt(add(variance, scalar_to_tensor(eps))));
-  if (weight) out = mul(out, *weight);
-  if (bias) out = add(out, *bias);
-  return out;
+  normalized_dims(input, normalized_shape, "layer_norm");
+  return std::get<0>(native_layer_norm(input, normalized_shape, weight, bias, eps));
 }
 
 Tensor rms_norm_composite(const Tensor& input, IntArrayRef normalized_shape, const std::optional<Tensor>& weight,

@@ -807,6 +807,10 @@ nb::class_<Tensor> bind_tensor(nb::module_& m) {
 
   nb::module_ nn = m.def_submodule("_nn", "torch.nn.functional's activations, bound from C++");
   bind_nn_functional(nn);
+  // torch.native_layer_norm: the output with the row means and reciprocal standard deviations.
+  m.def("native_layer_norm", [](const Tensor& x, std::vector<int64_t> shape, std::optional<Tensor> w,
+                                std::optional<Tensor> b, double eps) { return native_layer_norm(x, shape, w, b, eps); },
+        nb::arg("input"), nb::arg("normalized_shape"), nb::arg("weight").none(), nb::arg("bias").none(), nb::arg("eps"));
   return cls;
 }
 

@@ -2852,3 +2852,55 @@ add(OpInfo("_fused_sgd_", samples=fused_sgd_samples, dtypes=FLOATS, kinds=("basi
     OpInfo("_foreach_add_.Scalar", fn=call("_foreach_add_"), dtypes=STD[:-1], kinds=("basic",),
            samples=lambda dtype, kind: iter([Sample(pair(dtype, 1), 2), Sample([T((), dtype)], 1)]),
            errors=err(ErrorInput("float_into_int", [T((3,), "int64")], 1.5))))
+
+
+# =====================================================================================================
+# Fused normalization and activation backward kernels (native_layer_norm and its backward,
+# gelu_backward): the forward outputs compared whole, the backward kernels through autograd
+# (a backward without create_graph runs them)
+# =====================================================================================================
+
+def native_layer_norm_fn(m, x, shape, weight=None, bias=None, eps=1e-5):
+    return m.native_layer_norm(x, tuple(shape.shape), weight, bias, eps)
+
+
+def layer_norm_grads(m, x, shape, weight=None, bias=None, eps=1e-5):
+    """The gradients of layer_norm for input, weight and bias against a fixed output gradient."""
+    inputs = [t.detach().requires_grad_() for t in (x, weight, bias) if t is not None]
+    x, weight, bias = inputs[0], (inputs[1] if weight is not None else None), (inputs[-1] if bias is not None else None)
+    out = m.nn.functional.layer_norm(x, tuple(shape.shape), weight, bias, eps)
+    # one sign: the weight and bias gradients sum over rows without cancelling to rounding noise
+    # (made in float32: torch's float16 linspace of 1e5 steps is wrong in its middle)
+    grad = m.linspace(0.5, 1.5, out.numel(), dtype=m.float32).to(out.dtype).reshape(out.shape)
+    return m.autograd.grad(out, inputs, grad)
+
+
+def gelu_grad(m, x, approximate="none"):
+    x = x.detach().requires_grad_()
+    out = m.nn.functional.gelu(x, approximate=approximate)
+    grad = m.linspace(-2, 2, out.numel(), dtype=m.float32).to(out.dtype).reshape(out.shape)
+    return m.autograd.grad(out, x, grad)[0]
+
+
+def gelu_grad_samples(dtype, kind):
+    shapes = {"basic": [(3, 4), ()], "empty": [(0, 3)], "noncontig": [(4, 6)], "large": [(64, 129)]}[kind]
+    for i, shape in enumerate(shapes):
+        x = T(shape, dtype, low=-4, high=4, seed=i)
+        if kind == "noncontig":
+            x = transposed(x)
+        yield Sample(x)
+        yield Sample(x, approximate="tanh")
+
+
+add(OpInfo("native_layer_norm", fn=native_layer_norm_fn, samples=norm_samples("layer_norm"), dtypes=FLOATS,
+           tol=NN_TOL, kinds=tuple(k for k in KINDS if k in norm_cases("layer_norm")),
+           errors=err(ErrorInput("shape_mismatch", T((3, 4)), T((5,))),
+                      ErrorInput("int64", T((3, 4), "int64"), T((4,), "int64")))),
+    # float16 weight gradients of 320 rows: torch's own error against float64 is 0.11 (ours 0.022), so
+    # the comparison with torch needs that much room
+    OpInfo("native_layer_norm_backward", fn=layer_norm_grads, samples=norm_samples("layer_norm"), dtypes=FLOATS,
+           tol={**NN_TOL, "float16": (1e-2, 0.12)}, kinds=tuple(k for k in KINDS if k in norm_cases("layer_norm")),
+           errors=err(ErrorInput("int64", T((3, 4), "int64"), T((4,), "int64")))),
+    OpInfo("gelu_backward", fn=gelu_grad, samples=gelu_grad_samples, dtypes=FLOATS, tol=NN_TOL,
+           kinds=("basic", "empty", "noncontig", "large"),
+           errors=err(ErrorInput("int64", T((3, 4), "int64")))))

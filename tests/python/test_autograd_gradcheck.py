@@ -352,6 +352,8 @@ DIFFERENTIABLE.update({
         Case(lambda x, y: F.cross_entropy(x, y.softmax(1)), (2, 3), (2, 3)),  # class probabilities
         Case(lambda x, y, w: F.cross_entropy(x, y.softmax(1), w, reduction="sum", label_smoothing=0.3), (2, 3),
              (2, 3), (3,))],
+    "native_layer_norm": [Case(lambda x, w, b: vt.native_layer_norm(x, (3,), w, b, 1e-5)[0], (2, 3), (3,), (3,)),
+                          Case(lambda x: vt.native_layer_norm(x, (2, 3), None, None, 1e-3)[0] * x, (2, 2, 3))],
     "layer_norm": [Case(lambda x, w, b: F.layer_norm(x, (3,), w, b), (2, 3), (3,), (3,)),
                    Case(lambda x: F.layer_norm(x, (2, 3), eps=1e-3), (2, 2, 3)),
                    Case(lambda x, w: F.layer_norm(x, [2], weight=w), (3, 2), (2,))],
@@ -456,6 +458,8 @@ NOT_DIFFERENTIABLE = {
     # recorded in differentiable ops (gradgradcheck of softmax above covers that path).
     "_softmax_backward_data": None,
     "_log_softmax_backward_data": None,
+    "gelu_backward": None,  # gradgradcheck of gelu covers its recorded form
+    "native_layer_norm_backward": None,  # gradgradcheck of layer_norm covers the recorded backward
     # one category per row has all the probability, so the draw is deterministic
     "multinomial": Sample(lambda m, x: m.multinomial((x == x.max(1, keepdim=True).values).double(), 1), (2, 3)),
     "repeat_interleave.Tensor": Sample(lambda m, x: m.repeat_interleave((x > 0).long().flatten()), (2, 3)),

@@ -1,2 +1,11 @@
-"""vibetensor.nn: neural-network building blocks (so far torch.nn.functional)."""
+"""vibetensor.nn: neural-network building blocks, as torch.nn.
+
+`nn.functional` holds the stateless functions; the layers live in `nn.modules`, one file per
+theme, and are re-exported here; `nn.Parameter` and `nn.Buffer` mark module state; `nn.init`
+initializes weights; `nn.utils` clips gradients and flattens parameters.
+"""
 from vibetensor.nn import functional
+from vibetensor.nn import init
+from vibetensor.nn.parameter import Buffer, Parameter
+from vibetensor.nn.modules import *  # noqa: F401,F403  (the layers, one file per theme)
+from vibetensor.nn import modules, parameter, utils  # noqa: E402

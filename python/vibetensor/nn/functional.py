@@ -50,3 +50,6 @@ from vibetensor.nn._pooling import (  # noqa: E402
     max_unpool2d, max_unpool3d,
 )
 from vibetensor.nn._sampling import fold, interpolate, unfold, upsample, upsample_bilinear, upsample_nearest  # noqa: E402
+from vibetensor.nn._attention import (  # noqa: E402
+    _canonical_mask, _in_projection_packed, _mha_shape_check, _none_or_dtype, multi_head_attention_forward,
+)

@@ -110,7 +110,8 @@ class BackwardHook:
         for hook in self.user_pre_hooks:
             replaced = hook(self.module, grad_outputs)
             if replaced is not None:
-                grad_outputs = self._checked(replaced, len(grad_outputs), "backward pre hook")
+                grad_outputs = self._checked(replaced, len(grad_outputs),
+                                             "Backward pre hook returned an invalid number of grad_output")
         self.grad_outputs = grad_outputs
         if self.input_positions is None:
             # No input requires grad: torch still calls the hooks, with grad_input all None.
@@ -128,15 +129,14 @@ class BackwardHook:
         for hook in self.user_hooks:
             replaced = hook(self.module, grad_inputs, self.grad_outputs)
             if replaced is not None:
-                grad_inputs = self._checked(replaced, len(grad_inputs), "backward hook")
+                grad_inputs = self._checked(replaced, len(grad_inputs),
+                                            "Backward hook returned an invalid number of grad_input")
         return grad_inputs
 
     @staticmethod
     def _checked(values, expected, what):
+        """A hook's replacement gradients, which must be as many as the ones it was given."""
         values = (values,) if isinstance(values, Tensor) else tuple(values)
         if len(values) != expected:
-            raise RuntimeError(f"Backward hook returned an invalid number of grad_input, got {len(values)}, "
-                               f"but expected {expected}" if what == "backward hook" else
-                               f"Backward pre hook returned an invalid number of grad_output, got {len(values)}, "
-                               f"but expected {expected}")
+            raise RuntimeError(f"{what}, got {len(values)}, but expected {expected}")
         return values

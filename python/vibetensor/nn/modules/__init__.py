@@ -1,0 +1,20 @@
+"""The layers of vibetensor.nn, one file per theme, as in torch.nn.modules."""
+from vibetensor.nn.modules.module import *  # noqa: F401,F403
+from vibetensor.nn.modules.activation import *  # noqa: F401,F403
+from vibetensor.nn.modules.attention import *  # noqa: F401,F403
+from vibetensor.nn.modules.batchnorm import *  # noqa: F401,F403
+from vibetensor.nn.modules.container import *  # noqa: F401,F403
+from vibetensor.nn.modules.conv import *  # noqa: F401,F403
+from vibetensor.nn.modules.distance import *  # noqa: F401,F403
+from vibetensor.nn.modules.dropout import *  # noqa: F401,F403
+from vibetensor.nn.modules.flatten import *  # noqa: F401,F403
+from vibetensor.nn.modules.fold import *  # noqa: F401,F403
+from vibetensor.nn.modules.linear import *  # noqa: F401,F403
+from vibetensor.nn.modules.loss import *  # noqa: F401,F403
+from vibetensor.nn.modules.normalization import *  # noqa: F401,F403
+from vibetensor.nn.modules.padding import *  # noqa: F401,F403
+from vibetensor.nn.modules.pixelshuffle import *  # noqa: F401,F403
+from vibetensor.nn.modules.pooling import *  # noqa: F401,F403
+from vibetensor.nn.modules.sparse import *  # noqa: F401,F403
+from vibetensor.nn.modules.transformer import *  # noqa: F401,F403
+from vibetensor.nn.modules.upsampling import *  # noqa: F401,F403
