@@ -139,6 +139,15 @@ Tensor any(const Tensor& self, OptionalDims dims = std::nullopt, bool keepdim = 
 Tensor all(const Tensor& self, OptionalDims dims = std::nullopt, bool keepdim = false);
 Tensor count_nonzero(const Tensor& self, OptionalDims dims = std::nullopt);
 Tensor constant_pad_nd(const Tensor& self, IntArrayRef pad, const Scalar& value = 0);
+// Fused attention without mask or dropout (float32/float64 on the CPU): the output and each
+// query row's logsumexp, and the gradients from them (src/ops/attention.cpp).
+std::tuple<Tensor, Tensor> _scaled_dot_product_flash_attention_for_cpu(
+    const Tensor& query, const Tensor& key, const Tensor& value, double dropout_p = 0.0, bool is_causal = false,
+    const std::optional<Tensor>& attn_mask = std::nullopt, std::optional<double> scale = std::nullopt);
+std::tuple<Tensor, Tensor, Tensor> _scaled_dot_product_flash_attention_for_cpu_backward(
+    const Tensor& grad_out, const Tensor& query, const Tensor& key, const Tensor& value, const Tensor& out,
+    const Tensor& logsumexp, double dropout_p, bool is_causal, const std::optional<Tensor>& attn_mask = std::nullopt,
+    std::optional<double> scale = std::nullopt);
 Tensor scaled_dot_product_attention(const Tensor& query, const Tensor& key, const Tensor& value,
                                     const std::optional<Tensor>& attn_mask = std::nullopt, double dropout_p = 0.0,
                                     bool is_causal = false, std::optional<double> scale = std::nullopt);

@@ -187,11 +187,33 @@ Tensor pad_constant_composite(const Tensor& self, IntArrayRef pad, const Scalar&
   return out;
 }
 
+// The fused CPU kernel serves float32/float64 attention without mask or dropout, where query,
+// key and value share their batch dims; dual tensors take the formula below (its ops carry
+// tangents), and so does everything else.
+bool fused_attention_applies(const Tensor& q, const Tensor& k, const Tensor& v, const std::optional<Tensor>& mask,
+                             double dropout_p) {
+  if (mask || dropout_p > 0 || !q.device().is_cpu()) return false;
+  if (q.dtype() != ScalarType::Float32 && q.dtype() != ScalarType::Float64) return false;
+  if (k.dtype() != q.dtype() || v.dtype() != q.dtype() || q.dim() < 2 || k.dim() != q.dim() || v.dim() != q.dim()) {
+    return false;
+  }
+  for (int64_t d = 0; d < q.dim() - 2; ++d) {
+    if (k.size(d) != q.size(d) || v.size(d) != q.size(d)) return false;
+  }
+  if (q.size(-1) != k.size(-1) || k.size(-2) != v.size(-2) || q.numel() == 0 || k.numel() == 0 || v.numel() == 0) {
+    return false;
+  }
+  return !autograd::any_has_tangent({&q, &k, &v});
+}
+
 Tensor sdpa_composite(const Tensor& query, const Tensor& key, const Tensor& value, const std::optional<Tensor>& attn_mask,
                       double dropout_p, bool is_causal, std::optional<double> scale, bool enable_gqa) {
   VT_CHECK_KIND(!enable_gqa, ErrorKind::NotImplemented, "scaled_dot_product_attention(): enable_gqa is not supported yet");
   VT_CHECK(!(is_causal && attn_mask), "_scaled_dot_product_attention: Explicit attn_mask should not be set when "
            "is_causal=True");
+  if (fused_attention_applies(query, key, value, attn_mask, dropout_p)) {
+    return std::get<0>(_scaled_dot_product_flash_attention_for_cpu(query, key, value, 0.0, is_causal, std::nullopt, scale));
+  }
   int64_t head_dim = query.size(-1);
   double factor = scale.value_or(1.0 / std::sqrt(static_cast<double>(head_dim)));
   Tensor scores = mul(matmul(query, transpose(key, -2, -1)), scalar_to_tensor(factor));

@@ -811,6 +811,14 @@ nb::class_<Tensor> bind_tensor(nb::module_& m) {
   m.def("native_layer_norm", [](const Tensor& x, std::vector<int64_t> shape, std::optional<Tensor> w,
                                 std::optional<Tensor> b, double eps) { return native_layer_norm(x, shape, w, b, eps); },
         nb::arg("input"), nb::arg("normalized_shape"), nb::arg("weight").none(), nb::arg("bias").none(), nb::arg("eps"));
+  // torch.ops.aten's fused CPU attention, for tests and for code that calls it directly.
+  m.def("_scaled_dot_product_flash_attention_for_cpu",
+        [](const Tensor& q, const Tensor& k, const Tensor& v, double dropout_p, bool is_causal,
+           std::optional<Tensor> attn_mask, std::optional<double> scale) {
+          return _scaled_dot_product_flash_attention_for_cpu(q, k, v, dropout_p, is_causal, attn_mask, scale);
+        },
+        nb::arg("query"), nb::arg("key"), nb::arg("value"), nb::arg("dropout_p") = 0.0, nb::arg("is_causal") = false,
+        nb::kw_only(), nb::arg("attn_mask").none() = nb::none(), nb::arg("scale").none() = nb::none());
   return cls;
 }
 

@@ -2904,3 +2904,45 @@ add(OpInfo("native_layer_norm", fn=native_layer_norm_fn, samples=norm_samples("l
     OpInfo("gelu_backward", fn=gelu_grad, samples=gelu_grad_samples, dtypes=FLOATS, tol=NN_TOL,
            kinds=("basic", "empty", "noncontig", "large"),
            errors=err(ErrorInput("int64", T((3, 4), "int64")))))
+
+
+# =====================================================================================================
+# Fused CPU attention (no mask, no dropout): the forward against torch's own fused kernel, the
+# backward through autograd against torch's gradients of scaled_dot_product_attention
+# =====================================================================================================
+
+def flash_attention(m, q, k, v, **kwargs):
+    fn = (torch.ops.aten._scaled_dot_product_flash_attention_for_cpu if m is torch
+          else m._C._scaled_dot_product_flash_attention_for_cpu)
+    return tuple(fn(q, k, v, **kwargs))
+
+
+def attention_grads(m, q, k, v, **kwargs):
+    inputs = [t.detach().requires_grad_() for t in (q, k, v)]
+    out = m.nn.functional.scaled_dot_product_attention(*inputs, **kwargs)
+    grad = m.linspace(-1, 1, out.numel(), dtype=out.dtype).reshape(out.shape)
+    return m.autograd.grad(out, inputs, grad)
+
+
+def attention_samples(dtype, kind):
+    # torch's kernel takes 4-d inputs with one head size for query, key and value
+    shapes = {"basic": [((2, 3, 5, 4), (2, 3, 7, 4), (2, 3, 7, 4)), ((1, 2, 4, 8), (1, 2, 6, 8), (1, 2, 6, 8))],
+              "noncontig": [((2, 3, 6, 4), (2, 3, 6, 4), (2, 3, 6, 4))],
+              "large": [((8, 4, 33, 16), (8, 4, 33, 16), (8, 4, 33, 16))]}[kind]
+    for i, (qs, ks, vs) in enumerate(shapes):
+        q, k, v = T(qs, dtype, seed=i), T(ks, dtype, seed=i + 10), T(vs, dtype, seed=i + 20)
+        if kind == "noncontig":
+            # heads split from a (batch, length, heads, dim) projection, the layout attention sees;
+            # torch's kernel gets other layouts (a transposed last dim) wrong
+            q, k, v = (t.transpose(1, 2).contiguous().transpose(1, 2) for t in (q, k, v))
+        yield Sample(q, k, v)
+        yield Sample(q, k, v, is_causal=True)
+        yield Sample(q, k, v, scale=0.3)
+
+
+add(OpInfo("_scaled_dot_product_flash_attention_for_cpu", fn=flash_attention, samples=attention_samples,
+           dtypes=("float32", "float64"), kinds=("basic", "noncontig", "large"),
+           errors=err(ErrorInput("head_dim_mismatch", T((2, 4, 8)), T((2, 6, 7)), T((2, 6, 8))))),
+    OpInfo("_scaled_dot_product_flash_attention_for_cpu_backward", fn=attention_grads, samples=attention_samples,
+           dtypes=("float32", "float64"), kinds=("basic", "noncontig", "large"),
+           errors=err(ErrorInput("int64", T((2, 4, 8), "int64"), T((2, 6, 8), "int64"), T((2, 6, 8), "int64")))))

@@ -352,6 +352,11 @@ DIFFERENTIABLE.update({
         Case(lambda x, y: F.cross_entropy(x, y.softmax(1)), (2, 3), (2, 3)),  # class probabilities
         Case(lambda x, y, w: F.cross_entropy(x, y.softmax(1), w, reduction="sum", label_smoothing=0.3), (2, 3),
              (2, 3), (3,))],
+    "_scaled_dot_product_flash_attention_for_cpu": [
+        Case(lambda q, k, v: vt._C._scaled_dot_product_flash_attention_for_cpu(q, k, v)[0], (2, 3, 2), (2, 4, 2),
+             (2, 4, 3)),
+        Case(lambda q, k, v: vt._C._scaled_dot_product_flash_attention_for_cpu(q, k, v, is_causal=True,
+                                                                               scale=0.7)[0], (3, 2), (3, 2), (3, 2))],
     "native_layer_norm": [Case(lambda x, w, b: vt.native_layer_norm(x, (3,), w, b, 1e-5)[0], (2, 3), (3,), (3,)),
                           Case(lambda x: vt.native_layer_norm(x, (2, 3), None, None, 1e-3)[0] * x, (2, 2, 3))],
     "layer_norm": [Case(lambda x, w, b: F.layer_norm(x, (3,), w, b), (2, 3), (3,), (3,)),
@@ -460,6 +465,8 @@ NOT_DIFFERENTIABLE = {
     "_log_softmax_backward_data": None,
     "gelu_backward": None,  # gradgradcheck of gelu covers its recorded form
     "native_layer_norm_backward": None,  # gradgradcheck of layer_norm covers the recorded backward
+    # gradgradcheck of scaled_dot_product_attention covers the recorded backward
+    "_scaled_dot_product_flash_attention_for_cpu_backward": None,
     # one category per row has all the probability, so the draw is deterministic
     "multinomial": Sample(lambda m, x: m.multinomial((x == x.max(1, keepdim=True).values).double(), 1), (2, 3)),
     "repeat_interleave.Tensor": Sample(lambda m, x: m.repeat_interleave((x > 0).long().flatten()), (2, 3)),

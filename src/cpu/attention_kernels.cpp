@@ -1,0 +1,223 @@
+// Fused scaled-dot-product attention on the CPU (torch's `_scaled_dot_product_flash_attention_for_cpu`
+// and its backward; schemas in src/ops/attention.cpp). One pass per query row: scores, a
+// max-shifted softmax and the weighted sum of values, keeping only the row's logsumexp for the
+// backward, which recomputes the probabilities instead of storing the L x S matrix.
+//
+// Each (batch, head) is one task; its keys and values are first transposed into a scratch
+// buffer so that every inner loop runs over contiguous memory with independent accumulators,
+// which the compiler vectorizes without reassociating sums.
+#include <algorithm>
+#include <cmath>
+#include <limits>
+#include <vector>
+
+#include "vt/dispatch.h"
+#include "vt/ops.h"
+#include "vt/parallel.h"
+
+namespace vt::cpu {
+
+namespace {
+
+// The geometry shared by forward and backward: heads = product of the leading dims.
+struct AttentionShape {
+  int64_t heads, queries, keys, head_dim, value_dim;
+};
+
+AttentionShape attention_shape(const Tensor& q, const Tensor& k, const Tensor& v, const char* op) {
+  VT_CHECK(q.dim() >= 2 && k.dim() == q.dim() && v.dim() == q.dim(), op,
+           "(): query, key and value must have the same number of dims (at least 2), got ", q.dim(), ", ", k.dim(),
+           " and ", v.dim());
+  for (int64_t d = 0; d < q.dim() - 2; ++d) {
+    VT_CHECK(q.size(d) == k.size(d) && q.size(d) == v.size(d), op,
+             "(): query, key and value must share their batch dims, got ", shape_str(q.sizes()), ", ",
+             shape_str(k.sizes()), " and ", shape_str(v.sizes()));
+  }
+  VT_CHECK(q.size(-1) == k.size(-1), op, "(): query and key must have the same embedding size, got ", q.size(-1),
+           " and ", k.size(-1));
+  VT_CHECK(k.size(-2) == v.size(-2), op, "(): key and value must have the same sequence length, got ", k.size(-2),
+           " and ", v.size(-2));
+  VT_CHECK(q.dtype() == k.dtype() && q.dtype() == v.dtype(), op, "(): query, key and value must have one dtype, got ",
+           dtype_name(q.dtype()), ", ", dtype_name(k.dtype()), " and ", dtype_name(v.dtype()));
+  int64_t heads = 1;
+  for (int64_t d = 0; d < q.dim() - 2; ++d) heads *= q.size(d);
+  return {heads, q.size(-2), k.size(-2), q.size(-1), v.size(-1)};
+}
+
+void check_supported(double dropout_p, const std::optional<Tensor>& attn_mask, const char* op) {
+  VT_CHECK_KIND(dropout_p == 0.0, ErrorKind::NotImplemented, op, "(): dropout is not supported by the fused kernel");
+  VT_CHECK_KIND(!attn_mask || !attn_mask->defined(), ErrorKind::NotImplemented, op,
+                "(): attn_mask is not supported by the fused kernel");
+}
+
+// rows x cols -> cols x rows.
+template <class T>
+void transpose_into(const T* in, int64_t rows, int64_t cols, T* out) {
+  for (int64_t r = 0; r < rows; ++r) {
+    for (int64_t c = 0; c < cols; ++c) out[c * rows + r] = in[r * cols + c];
+  }
+}
+
+// scores[j] = scale * q . k_j for j < count, from keys transposed to head_dim x keys.
+template <class T>
+void row_scores(const T* q, const T* keys_t, int64_t head_dim, int64_t keys, int64_t count, T scale, T* scores) {
+  std::fill(scores, scores + count, T(0));
+  for (int64_t d = 0; d < head_dim; ++d) {
+    const T qd = q[d];
+    const T* row = keys_t + d * keys;
+    for (int64_t j = 0; j < count; ++j) scores[j] += qd * row[j];
+  }
+  for (int64_t j = 0; j < count; ++j) scores[j] *= scale;
+}
+
+// torch's causal mask is tril(ones(L, S)): query i sees keys 0..i.
+int64_t visible_keys(int64_t i, int64_t keys, bool is_causal) { return is_causal ? std::min(i + 1, keys) : keys; }
+
+template <class T>
+void attention_forward(const T* q, const T* k, const T* v, T* out, T* lse, const AttentionShape& s, bool is_causal,
+                       T scale) {
+  parallel_for(0, s.heads, 1, [&](int64_t first, int64_t last) {
+    std::vector<T> keys_t(s.head_dim * s.keys), probs(s.keys);
+    for (int64_t h = first; h < last; ++h) {
+      const T* qh = q + h * s.queries * s.head_dim;
+      const T* vh = v + h * s.keys * s.value_dim;
+      transpose_into(k + h * s.keys * s.head_dim, s.keys, s.head_dim, keys_t.data());
+      for (int64_t i = 0; i < s.queries; ++i) {
+        const int64_t count = visible_keys(i, s.keys, is_causal);
+        T* o = out + (h * s.queries + i) * s.value_dim;
+        std::fill(o, o + s.value_dim, T(0));
+        if (count == 0) {  // nothing to attend to: zeros, as torch's safe softmax gives
+          lse[h * s.queries + i] = -std::numeric_limits<T>::infinity();
+          continue;
+        }
+        row_scores(qh + i * s.head_dim, keys_t.data(), s.head_dim, s.keys, count, scale, probs.data());
+        const T peak = *std::max_element(probs.begin(), probs.begin() + count);
+        T total = 0;
+        for (int64_t j = 0; j < count; ++j) {
+          probs[j] = std::exp(probs[j] - peak);
+          total += probs[j];
+        }
+        for (int64_t j = 0; j < count; ++j) {
+          const T p = probs[j] / total;
+          const T* vj = vh + j * s.value_dim;
+          for (int64_t d = 0; d < s.value_dim; ++d) o[d] += p * vj[d];
+        }
+        lse[h * s.queries + i] = peak + std::log(total);
+      }
+    }
+  });
+}
+
+// With p = softmax row and dO the output gradient: dV += p^T dO, dp = dO V^T,
+// ds = p (dp - rowsum(dO * O)), dQ = scale ds K, dK += scale ds^T Q.
+template <class T>
+void attention_backward(const T* grad_out, const T* q, const T* k, const T* v, const T* out, const T* lse, T* dq,
+                        T* dk, T* dv, const AttentionShape& s, bool is_causal, T scale) {
+  parallel_for(0, s.heads, 1, [&](int64_t first, int64_t last) {
+    std::vector<T> keys_t(s.head_dim * s.keys), values_t(s.value_dim * s.keys), probs(s.keys), dprobs(s.keys);
+    for (int64_t h = first; h < last; ++h) {
+      const T* qh = q + h * s.queries * s.head_dim;
+      const T* kh = k + h * s.keys * s.head_dim;
+      T* dqh = dq + h * s.queries * s.head_dim;
+      T* dkh = dk + h * s.keys * s.head_dim;
+      T* dvh = dv + h * s.keys * s.value_dim;
+      transpose_into(kh, s.keys, s.head_dim, keys_t.data());
+      transpose_into(v + h * s.keys * s.value_dim, s.keys, s.value_dim, values_t.data());
+      std::fill(dkh, dkh + s.keys * s.head_dim, T(0));
+      std::fill(dvh, dvh + s.keys * s.value_dim, T(0));
+      for (int64_t i = 0; i < s.queries; ++i) {
+        const int64_t count = visible_keys(i, s.keys, is_causal);
+        const T* qi = qh + i * s.head_dim;
+        const T* go = grad_out + (h * s.queries + i) * s.value_dim;
+        const T* oi = out + (h * s.queries + i) * s.value_dim;
+        T* dqi = dqh + i * s.head_dim;
+        std::fill(dqi, dqi + s.head_dim, T(0));
+        if (count == 0) continue;
+        const T row_lse = lse[h * s.queries + i];
+        row_scores(qi, keys_t.data(), s.head_dim, s.keys, count, scale, probs.data());
+        for (int64_t j = 0; j < count; ++j) probs[j] = std::exp(probs[j] - row_lse);
+        row_scores(go, values_t.data(), s.value_dim, s.keys, count, T(1), dprobs.data());
+        T go_dot_o = 0;
+        for (int64_t d = 0; d < s.value_dim; ++d) go_dot_o += go[d] * oi[d];
+        for (int64_t j = 0; j < count; ++j) {
+          const T p = probs[j];
+          const T ds = p * (dprobs[j] - go_dot_o) * scale;
+          const T* kj = kh + j * s.head_dim;
+          T* dkj = dkh + j * s.head_dim;
+          T* dvj = dvh + j * s.value_dim;
+          for (int64_t d = 0; d < s.head_dim; ++d) {
+            dqi[d] += ds * kj[d];
+            dkj[d] += ds * qi[d];
+          }
+          for (int64_t d = 0; d < s.value_dim; ++d) dvj[d] += p * go[d];
+        }
+      }
+    }
+  });
+}
+
+double scale_of(const Tensor& query, std::optional<double> scale) {
+  return scale.value_or(1.0 / std::sqrt(static_cast<double>(query.size(-1))));
+}
+
+DimVector with_last(IntArrayRef sizes, int64_t last) {
+  DimVector out(sizes.begin(), sizes.end());
+  out.back() = last;
+  return out;
+}
+
+std::tuple<Tensor, Tensor> flash_attention_cpu(const Tensor& query_in, const Tensor& key_in, const Tensor& value_in,
+                                               double dropout_p, bool is_causal,
+                                               const std::optional<Tensor>& attn_mask, std::optional<double> scale) {
+  const char* op = "_scaled_dot_product_flash_attention_for_cpu";
+  check_supported(dropout_p, attn_mask, op);
+  AttentionShape s = attention_shape(query_in, key_in, value_in, op);
+  Tensor q = contiguous(query_in), k = contiguous(key_in), v = contiguous(value_in);
+  Tensor out = empty(with_last(q.sizes(), s.value_dim), q.dtype(), q.device());
+  Tensor lse = empty(IntArrayRef(q.sizes().data(), q.dim() - 1), q.dtype(), q.device());
+  VT_CHECK_KIND(q.dtype() == ScalarType::Float32 || q.dtype() == ScalarType::Float64, ErrorKind::NotImplemented, op,
+                "(): the fused kernel takes float32 and float64, got ", dtype_name(q.dtype()));
+  dispatch_floating_types(q.dtype(), op, [&](auto tag) {
+    using T = decltype(tag);
+    if constexpr (std::is_same_v<T, float> || std::is_same_v<T, double>) {
+      attention_forward<T>(q.data<T>(), k.data<T>(), v.data<T>(), out.data<T>(), lse.data<T>(), s, is_causal,
+                           T(scale_of(q, scale)));
+    }
+  });
+  return {out, lse};
+}
+
+std::tuple<Tensor, Tensor, Tensor> flash_attention_backward_cpu(
+    const Tensor& grad_out_in, const Tensor& query_in, const Tensor& key_in, const Tensor& value_in,
+    const Tensor& out_in, const Tensor& logsumexp_in, double dropout_p, bool is_causal,
+    const std::optional<Tensor>& attn_mask, std::optional<double> scale) {
+  const char* op = "_scaled_dot_product_flash_attention_for_cpu_backward";
+  check_supported(dropout_p, attn_mask, op);
+  AttentionShape s = attention_shape(query_in, key_in, value_in, op);
+  Tensor q = contiguous(query_in), k = contiguous(key_in), v = contiguous(value_in);
+  Tensor grad_out = contiguous(to(grad_out_in, q.dtype())), out = contiguous(out_in), lse = contiguous(logsumexp_in);
+  VT_CHECK(grad_out.numel() == s.heads * s.queries * s.value_dim && out.numel() == grad_out.numel() &&
+               lse.numel() == s.heads * s.queries,
+           op, "(): grad_out, out and logsumexp do not match the query, key and value shapes");
+  VT_CHECK_KIND(q.dtype() == ScalarType::Float32 || q.dtype() == ScalarType::Float64, ErrorKind::NotImplemented, op,
+                "(): the fused kernel takes float32 and float64, got ", dtype_name(q.dtype()));
+  Tensor dq = empty_like(q), dk = empty_like(k), dv = empty_like(v);
+  dispatch_floating_types(q.dtype(), op, [&](auto tag) {
+    using T = decltype(tag);
+    if constexpr (std::is_same_v<T, float> || std::is_same_v<T, double>) {
+      attention_backward<T>(grad_out.data<T>(), q.data<T>(), k.data<T>(), v.data<T>(), out.data<T>(), lse.data<T>(),
+                            dq.data<T>(), dk.data<T>(), dv.data<T>(), s, is_causal, T(scale_of(q, scale)));
+    }
+  });
+  return {dq, dk, dv};
+}
+
+}  // namespace
+
+VT_REGISTRATION(attention_cpu) {
+  register_kernel("_scaled_dot_product_flash_attention_for_cpu", DispatchKey::CPU, &flash_attention_cpu);
+  register_kernel("_scaled_dot_product_flash_attention_for_cpu_backward", DispatchKey::CPU,
+                  &flash_attention_backward_cpu);
+}
+
+}  // namespace vt::cpu
