@@ -20,7 +20,7 @@ namespace {
 // them well already.
 class LargeBlockCache {
  public:
-  static constexpr size_t kMinBlock = size_t{1} << 20;  // 1 MiB
+  static constexpr size_t kMinBlock = size_t{1} << 16;  // 64 KiB: malloc would mmap and fault these anew
   static constexpr size_t kLimit = size_t{1} << 30;     // at most 1 GiB kept
 
   void* take(size_t nbytes) {

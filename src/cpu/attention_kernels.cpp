@@ -11,6 +11,7 @@
 #include <limits>
 #include <vector>
 
+#include "src/cpu/vec_math.h"
 #include "vt/dispatch.h"
 #include "vt/ops.h"
 #include "vt/parallel.h"
@@ -70,6 +71,17 @@ void row_scores(const T* q, const T* keys_t, int64_t head_dim, int64_t keys, int
   for (int64_t j = 0; j < count; ++j) scores[j] *= scale;
 }
 
+// x[j] = exp(x[j] - shift), returning the sum: vectorized for float (vec_math.h's exp).
+inline float exp_shifted(float* x, int64_t n, float shift) { return exp_shifted_and_sum(x, n, shift); }
+inline double exp_shifted(double* x, int64_t n, double shift) {
+  double total = 0;
+  for (int64_t j = 0; j < n; ++j) {
+    x[j] = std::exp(x[j] - shift);
+    total += x[j];
+  }
+  return total;
+}
+
 // torch's causal mask is tril(ones(L, S)): query i sees keys 0..i.
 int64_t visible_keys(int64_t i, int64_t keys, bool is_causal) { return is_causal ? std::min(i + 1, keys) : keys; }
 
@@ -92,11 +104,7 @@ void attention_forward(const T* q, const T* k, const T* v, T* out, T* lse, const
         }
         row_scores(qh + i * s.head_dim, keys_t.data(), s.head_dim, s.keys, count, scale, probs.data());
         const T peak = *std::max_element(probs.begin(), probs.begin() + count);
-        T total = 0;
-        for (int64_t j = 0; j < count; ++j) {
-          probs[j] = std::exp(probs[j] - peak);
-          total += probs[j];
-        }
+        const T total = exp_shifted(probs.data(), count, peak);
         for (int64_t j = 0; j < count; ++j) {
           const T p = probs[j] / total;
           const T* vj = vh + j * s.value_dim;
@@ -135,7 +143,7 @@ void attention_backward(const T* grad_out, const T* q, const T* k, const T* v, c
         if (count == 0) continue;
         const T row_lse = lse[h * s.queries + i];
         row_scores(qi, keys_t.data(), s.head_dim, s.keys, count, scale, probs.data());
-        for (int64_t j = 0; j < count; ++j) probs[j] = std::exp(probs[j] - row_lse);
+        exp_shifted(probs.data(), count, row_lse);
         row_scores(go, values_t.data(), s.value_dim, s.keys, count, T(1), dprobs.data());
         T go_dot_o = 0;
         for (int64_t d = 0; d < s.value_dim; ++d) go_dot_o += go[d] * oi[d];

@@ -50,6 +50,22 @@ VT_MULTIVERSION void gelu_backward_floats(const float* g, const float* x, float*
   for (; i < n; ++i) gx[i] = g[i] * gelu_derivative_of(x[i], tanh_form);
 }
 
+VT_MULTIVERSION float exp_shifted_and_sum(float* x, int64_t n, float shift) {
+  f8 sums = splat(0.0f);
+  int64_t i = 0;
+  for (; i + kLanes <= n; i += kLanes) {
+    f8 e = exp_approx(load(x + i) - shift);
+    store(x + i, e);
+    sums += e;
+  }
+  float total = lane_sum(sums);
+  for (; i < n; ++i) {
+    x[i] = exp_approx(x[i] - shift);
+    total += x[i];
+  }
+  return total;
+}
+
 VT_MULTIVERSION void exp_floats(const float* x, float* y, int64_t n) {
   int64_t i = 0;
   for (; i + kLanes <= n; i += kLanes) store(y + i, exp_with_subnormals(load(x + i)));

@@ -113,6 +113,8 @@ VT_ALWAYS_INLINE V tanh_approx(V x) {
 void exp_floats(const float* x, float* y, int64_t n);
 void sigmoid_floats(const float* x, float* y, int64_t n);
 void silu_floats(const float* x, float* y, int64_t n);
+// x[j] = exp(x[j] - shift) in place for j < n; returns their sum (softmax rows of attention).
+float exp_shifted_and_sum(float* x, int64_t n, float shift);
 // gelu and its derivative times g, exact (erf) or tanh form, as torch's float32 kernels.
 void gelu_floats(const float* x, float* y, int64_t n, bool tanh_form);
 void gelu_backward_floats(const float* g, const float* x, float* gx, int64_t n, bool tanh_form);
