@@ -17,6 +17,8 @@ import vibetensor as vt
 from timing import best_time_per_call
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "examples"))
+from char_gpt import define_gpt  # noqa: E402
+from sequence_reversal import define_reverser  # noqa: E402
 from vit_fashion_mnist import define_vit  # noqa: E402
 
 
@@ -26,24 +28,23 @@ def copy_weights(source, target, lib):
     target.load_state_dict(state)
 
 
-def vit_workload(batch_size):
-    """The README's main job: the ViT of examples/vit_fashion_mnist.py on a Fashion-MNIST-sized batch."""
-    rng = np.random.default_rng(0)
-    images = rng.standard_normal((batch_size, 1, 28, 28), dtype=np.float32)
-    labels = rng.integers(0, 10, batch_size)
+def training_step_workload(build_model, inputs, targets):
+    """`make(lib)` returns one AdamW training step of `build_model(lib)` on (inputs, targets), numpy
+    arrays; both libraries start from the same weights (torch's initialization, copied)."""
     models = {}
     for lib in (torch, vt):
         lib.manual_seed(0)
-        models[lib] = define_vit(lib)()
+        models[lib] = build_model(lib)
     copy_weights(models[torch], models[vt], vt)
 
     def make(lib):
         model = models[lib]
         optimizer = lib.optim.AdamW(model.parameters(), lr=1e-3, weight_decay=0.05)
-        x, y = lib.tensor(images), lib.tensor(labels)
+        x, y = lib.tensor(inputs), lib.tensor(targets)
 
         def step():
-            loss = lib.nn.functional.cross_entropy(model(x), y)
+            logits = model(x)  # [batch, classes] or [batch, positions, classes]: every position counts
+            loss = lib.nn.functional.cross_entropy(logits.reshape(-1, logits.shape[-1]), y.reshape(-1))
             optimizer.zero_grad(set_to_none=True)
             loss.backward()
             optimizer.step()
@@ -51,7 +52,33 @@ def vit_workload(batch_size):
     return make
 
 
-WORKLOADS = {"vit_fashion_mnist (batch 128)": lambda: vit_workload(128)}
+def vit_workload(batch_size):
+    """The README's main job: the ViT of examples/vit_fashion_mnist.py on a Fashion-MNIST-sized batch."""
+    rng = np.random.default_rng(0)
+    images = rng.standard_normal((batch_size, 1, 28, 28), dtype=np.float32)
+    labels = rng.integers(0, 10, batch_size)
+    return training_step_workload(lambda lib: define_vit(lib)(), images, labels)
+
+
+def sequence_reversal_workload(batch_size, vocab=16, length=12):
+    """The transformer encoder of examples/sequence_reversal.py at its default sizes."""
+    tokens = np.random.default_rng(0).integers(0, vocab, (batch_size, length))
+    return training_step_workload(lambda lib: define_reverser(lib)(vocab=vocab, length=length),
+                                  tokens, np.ascontiguousarray(tokens[:, ::-1]))
+
+
+def char_gpt_workload(batch_size, block_size=64, vocab=65):
+    """The GPT of examples/char_gpt.py at its default sizes (Tiny Shakespeare has 65 characters)."""
+    text = np.random.default_rng(0).integers(0, vocab, (batch_size, block_size + 1))
+    return training_step_workload(lambda lib: define_gpt(lib)(vocab, block_size=block_size),
+                                  text[:, :-1].copy(), text[:, 1:].copy())
+
+
+WORKLOADS = {
+    "vit_fashion_mnist (batch 128)": lambda: vit_workload(128),
+    "sequence_reversal (batch 64)": lambda: sequence_reversal_workload(64),
+    "char_gpt (batch 32 x 64)": lambda: char_gpt_workload(32),
+}
 
 
 def main():

@@ -9,21 +9,19 @@ writes a loss curve (PNG) and a checkpoint, and `--resume` continues from that c
     python3 examples/vit_fashion_mnist.py --backend torch # the PyTorch twin
 """
 import argparse
-import importlib
-import json
 import math
 import os
 import time
 
-import numpy as np
 from tqdm import tqdm
+
+from _common import (add_run_arguments, extend_one_cycle, one_cycle, open_run, optimize, save_loss_curve,
+                     write_metrics)
 
 from vibetensor.datasets import FashionMNIST
 
-
 def parse_args(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--backend", choices=["vibetensor", "torch"], default="vibetensor")
     parser.add_argument("--epochs", type=int, default=3)
     parser.add_argument("--batch-size", type=int, default=128)
     parser.add_argument("--lr", type=float, default=3e-3)
@@ -32,14 +30,10 @@ def parse_args(argv=None):
     parser.add_argument("--depth", type=int, default=3)
     parser.add_argument("--heads", type=int, default=4)
     parser.add_argument("--patch", type=int, default=7)
-    parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--train-limit", type=int, default=None, help="train on the first N images (smoke tests)")
     parser.add_argument("--test-limit", type=int, default=None, help="evaluate on the first N test images")
-    parser.add_argument("--out", default=None, help="folder for the checkpoint, loss curve and metrics")
-    parser.add_argument("--resume", action="store_true", help="continue from the checkpoint in --out")
-    parser.add_argument("--device", default=None, help="cpu or cuda (default: cuda when available)")
+    add_run_arguments(parser)
     return parser.parse_args(argv)
-
 
 def define_vit(torch):
     """The model, written once against whichever library is passed in as `torch`."""
@@ -82,7 +76,6 @@ def define_vit(torch):
 
     return ViT
 
-
 def load_data(torch, args, device):
     """Fashion-MNIST as float tensors in [0, 1] (from Debian's dataset-fashion-mnist), normalized."""
     splits = []
@@ -92,7 +85,6 @@ def load_data(torch, args, device):
         images = (images - 0.2860) / 0.3530  # the training set's mean and std
         splits.append((torch.tensor(images).to(device), torch.tensor(labels).to(device)))
     return splits
-
 
 def evaluate(torch, model, images, labels, batch_size=1000):
     model.eval()
@@ -104,36 +96,18 @@ def evaluate(torch, model, images, labels, batch_size=1000):
     model.train()
     return correct / len(labels)
 
-
-def save_loss_curve(losses, path, title):
-    import matplotlib
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-    figure, axes = plt.subplots(figsize=(6, 4))
-    axes.plot(np.arange(1, len(losses) + 1), losses, linewidth=0.8)
-    axes.set_xlabel("step")
-    axes.set_ylabel("training loss")
-    axes.set_title(title)
-    figure.tight_layout()
-    figure.savefig(path, dpi=120)
-    plt.close(figure)
-
-
 def main(argv=None):
     args = parse_args(argv)
-    torch = importlib.import_module(args.backend)
-    device = args.device or ("cuda" if torch.cuda.is_available() else "cpu")
-    out = args.out or os.path.join("runs", f"vit-{args.backend}")
-    os.makedirs(out, exist_ok=True)
-    checkpoint_path = os.path.join(out, "checkpoint.safetensors" if args.backend == "vibetensor" else "checkpoint.pt")
+    run = open_run(args, "vit")
+    torch, device, out, checkpoint_path = run.torch, run.device, run.out, run.checkpoint_path
 
     torch.manual_seed(args.seed)
     (train_images, train_labels), (test_images, test_labels) = load_data(torch, args, device)
     model = define_vit(torch)(patch=args.patch, dim=args.dim, depth=args.depth, heads=args.heads).to(device)
     optimizer = torch.optim.AdamW(model.parameters(), lr=args.lr, weight_decay=args.weight_decay)
     steps_per_epoch = math.ceil(len(train_labels) / args.batch_size)
-    scheduler = torch.optim.lr_scheduler.OneCycleLR(optimizer, max_lr=args.lr, total_steps=args.epochs * steps_per_epoch,
-                                                    pct_start=0.15)
+
+    scheduler = one_cycle(torch, optimizer, args.lr, args.epochs * steps_per_epoch)
     dataset = torch.utils.data.TensorDataset(train_images, train_labels)
     generator = torch.Generator().manual_seed(args.seed)
     sampler = torch.utils.data.BatchSampler(torch.utils.data.RandomSampler(dataset, generator=generator),
@@ -148,6 +122,8 @@ def main(argv=None):
         optimizer.load_state_dict(state["optimizer"])
         scheduler.load_state_dict(state["scheduler"])
         start_epoch, losses = state["epoch"], list(state["losses"])
+        scheduler = extend_one_cycle(torch, scheduler, optimizer, args.lr, args.epochs * steps_per_epoch,
+                                     start_epoch * steps_per_epoch)
         print(f"resumed from {checkpoint_path} after epoch {start_epoch}")
 
     print(f"{args.backend}: ViT with {sum(p.numel() for p in model.parameters())} parameters, "
@@ -158,11 +134,7 @@ def main(argv=None):
         epoch_start, seen = time.perf_counter(), 0
         for images, labels in progress:
             loss = torch.nn.functional.cross_entropy(model(images), labels)
-            optimizer.zero_grad(set_to_none=True)
-            loss.backward()
-            optimizer.step()
-            scheduler.step()
-            losses.append(loss.item())
+            losses.append(optimize(loss, optimizer, scheduler))
             seen += len(labels)
             progress.set_postfix(loss=f"{losses[-1]:.3f}", img_per_s=f"{seen / (time.perf_counter() - epoch_start):.0f}")
         accuracy = evaluate(torch, model, test_images, test_labels)
@@ -175,12 +147,10 @@ def main(argv=None):
     save_loss_curve(losses, os.path.join(out, "loss.png"), f"ViT on Fashion-MNIST ({args.backend})")
     metrics = {"backend": args.backend, "test_accuracy": accuracy, "train_seconds": round(train_seconds, 1),
                "epochs": args.epochs, "final_loss": losses[-1] if losses else None}
-    with open(os.path.join(out, "metrics.json"), "w") as f:
-        json.dump(metrics, f, indent=2)
+    write_metrics(out, metrics)
     print(f"test accuracy {accuracy:.4f} after {args.epochs} epochs ({train_seconds:.0f} s of training); "
           f"checkpoint, loss curve and metrics in {out}/")
     return metrics
-
 
 if __name__ == "__main__":
     main()
