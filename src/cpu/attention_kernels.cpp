@@ -53,7 +53,7 @@ void check_supported(double dropout_p, const std::optional<Tensor>& attn_mask, c
 
 // rows x cols -> cols x rows.
 template <class T>
-void transpose_into(const T* in, int64_t rows, int64_t cols, T* out) {
+VT_ALWAYS_INLINE void transpose_into(const T* in, int64_t rows, int64_t cols, T* out) {
   for (int64_t r = 0; r < rows; ++r) {
     for (int64_t c = 0; c < cols; ++c) out[c * rows + r] = in[r * cols + c];
   }
@@ -61,19 +61,43 @@ void transpose_into(const T* in, int64_t rows, int64_t cols, T* out) {
 
 // scores[j] = scale * q . k_j for j < count, from keys transposed to head_dim x keys.
 template <class T>
-void row_scores(const T* q, const T* keys_t, int64_t head_dim, int64_t keys, int64_t count, T scale, T* scores) {
-  std::fill(scores, scores + count, T(0));
+VT_ALWAYS_INLINE void row_scores(const T* q, const T* __restrict keys_t, int64_t head_dim, int64_t keys,
+                                 int64_t count, T scale, T* __restrict scores) {
+  for (int64_t j = 0; j < count; ++j) scores[j] = T(0);
   for (int64_t d = 0; d < head_dim; ++d) {
-    const T qd = q[d];
+    const T qd = q[d] * scale;
     const T* row = keys_t + d * keys;
     for (int64_t j = 0; j < count; ++j) scores[j] += qd * row[j];
   }
-  for (int64_t j = 0; j < count; ++j) scores[j] *= scale;
+}
+
+// The float version keeps eight scores in a register across the whole head dim (one store per
+// eight scores instead of one per multiply-add).
+VT_ALWAYS_INLINE void row_scores(const float* q, const float* __restrict keys_t, int64_t head_dim, int64_t keys,
+                                 int64_t count, float scale, float* __restrict scores) {
+  int64_t j = 0;
+  for (; j + kLanes <= count; j += kLanes) {
+    f8 acc = splat(0.0f);
+    for (int64_t d = 0; d < head_dim; ++d) acc += splat(q[d] * scale) * load(keys_t + d * keys + j);
+    store(scores + j, acc);
+  }
+  for (; j < count; ++j) {
+    float acc = 0;
+    for (int64_t d = 0; d < head_dim; ++d) acc += q[d] * scale * keys_t[d * keys + j];
+    scores[j] = acc;
+  }
+}
+
+template <class T>
+VT_ALWAYS_INLINE T row_max(const T* x, int64_t n) {
+  T peak = x[0];
+  for (int64_t j = 1; j < n; ++j) peak = x[j] > peak ? x[j] : peak;
+  return peak;
 }
 
 // x[j] = exp(x[j] - shift), returning the sum: vectorized for float (vec_math.h's exp).
-inline float exp_shifted(float* x, int64_t n, float shift) { return exp_shifted_and_sum(x, n, shift); }
-inline double exp_shifted(double* x, int64_t n, double shift) {
+VT_ALWAYS_INLINE float exp_shifted(float* x, int64_t n, float shift) { return exp_shifted_and_sum(x, n, shift); }
+VT_ALWAYS_INLINE double exp_shifted(double* x, int64_t n, double shift) {
   double total = 0;
   for (int64_t j = 0; j < n; ++j) {
     x[j] = std::exp(x[j] - shift);
@@ -83,83 +107,127 @@ inline double exp_shifted(double* x, int64_t n, double shift) {
 }
 
 // torch's causal mask is tril(ones(L, S)): query i sees keys 0..i.
-int64_t visible_keys(int64_t i, int64_t keys, bool is_causal) { return is_causal ? std::min(i + 1, keys) : keys; }
+VT_ALWAYS_INLINE int64_t visible_keys(int64_t i, int64_t keys, bool is_causal) {
+  return is_causal ? std::min(i + 1, keys) : keys;
+}
+
+// Per-head scratch: keys and values transposed, one row of probabilities and its gradient.
+template <class T>
+struct HeadScratch {
+  explicit HeadScratch(const AttentionShape& s)
+      : keys_t(s.head_dim * s.keys), values_t(s.value_dim * s.keys), probs(s.keys), dprobs(s.keys) {}
+  std::vector<T> keys_t, values_t, probs, dprobs;
+};
 
 template <class T>
-void attention_forward(const T* q, const T* k, const T* v, T* out, T* lse, const AttentionShape& s, bool is_causal,
-                       T scale) {
-  parallel_for(0, s.heads, 1, [&](int64_t first, int64_t last) {
-    std::vector<T> keys_t(s.head_dim * s.keys), probs(s.keys);
-    for (int64_t h = first; h < last; ++h) {
-      const T* qh = q + h * s.queries * s.head_dim;
-      const T* vh = v + h * s.keys * s.value_dim;
-      transpose_into(k + h * s.keys * s.head_dim, s.keys, s.head_dim, keys_t.data());
-      for (int64_t i = 0; i < s.queries; ++i) {
-        const int64_t count = visible_keys(i, s.keys, is_causal);
-        T* o = out + (h * s.queries + i) * s.value_dim;
-        std::fill(o, o + s.value_dim, T(0));
-        if (count == 0) {  // nothing to attend to: zeros, as torch's safe softmax gives
-          lse[h * s.queries + i] = -std::numeric_limits<T>::infinity();
-          continue;
-        }
-        row_scores(qh + i * s.head_dim, keys_t.data(), s.head_dim, s.keys, count, scale, probs.data());
-        const T peak = *std::max_element(probs.begin(), probs.begin() + count);
-        const T total = exp_shifted(probs.data(), count, peak);
-        for (int64_t j = 0; j < count; ++j) {
-          const T p = probs[j] / total;
-          const T* vj = vh + j * s.value_dim;
-          for (int64_t d = 0; d < s.value_dim; ++d) o[d] += p * vj[d];
-        }
-        lse[h * s.queries + i] = peak + std::log(total);
-      }
+VT_ALWAYS_INLINE void forward_head(const T* qh, const T* kh, const T* vh, T* oh, T* lseh, const AttentionShape& s,
+                                   bool is_causal, T scale, HeadScratch<T>& scratch) {
+  T* probs = scratch.probs.data();
+  transpose_into(kh, s.keys, s.head_dim, scratch.keys_t.data());
+  for (int64_t i = 0; i < s.queries; ++i) {
+    const int64_t count = visible_keys(i, s.keys, is_causal);
+    T* o = oh + i * s.value_dim;
+    for (int64_t d = 0; d < s.value_dim; ++d) o[d] = T(0);
+    if (count == 0) {  // nothing to attend to: zeros, as torch's safe softmax gives
+      lseh[i] = -std::numeric_limits<T>::infinity();
+      continue;
     }
-  });
+    row_scores(qh + i * s.head_dim, scratch.keys_t.data(), s.head_dim, s.keys, count, scale, probs);
+    const T peak = row_max(probs, count);
+    const T total = exp_shifted(probs, count, peak);
+    const T inv_total = T(1) / total;
+    for (int64_t j = 0; j < count; ++j) {
+      const T p = probs[j] * inv_total;
+      const T* vj = vh + j * s.value_dim;
+      for (int64_t d = 0; d < s.value_dim; ++d) o[d] += p * vj[d];
+    }
+    lseh[i] = peak + std::log(total);
+  }
 }
 
 // With p = softmax row and dO the output gradient: dV += p^T dO, dp = dO V^T,
 // ds = p (dp - rowsum(dO * O)), dQ = scale ds K, dK += scale ds^T Q.
 template <class T>
+VT_ALWAYS_INLINE void backward_head(const T* go_h, const T* qh, const T* kh, const T* vh, const T* oh, const T* lseh,
+                                    T* __restrict dqh, T* __restrict dkh, T* __restrict dvh, const AttentionShape& s,
+                                    bool is_causal, T scale, HeadScratch<T>& scratch) {
+  T* probs = scratch.probs.data();
+  T* dprobs = scratch.dprobs.data();
+  transpose_into(kh, s.keys, s.head_dim, scratch.keys_t.data());
+  transpose_into(vh, s.keys, s.value_dim, scratch.values_t.data());
+  for (int64_t e = 0; e < s.keys * s.head_dim; ++e) dkh[e] = T(0);
+  for (int64_t e = 0; e < s.keys * s.value_dim; ++e) dvh[e] = T(0);
+  for (int64_t i = 0; i < s.queries; ++i) {
+    const int64_t count = visible_keys(i, s.keys, is_causal);
+    const T* qi = qh + i * s.head_dim;
+    const T* go = go_h + i * s.value_dim;
+    const T* oi = oh + i * s.value_dim;
+    T* dqi = dqh + i * s.head_dim;
+    for (int64_t d = 0; d < s.head_dim; ++d) dqi[d] = T(0);
+    if (count == 0) continue;
+    row_scores(qi, scratch.keys_t.data(), s.head_dim, s.keys, count, scale, probs);
+    exp_shifted(probs, count, lseh[i]);
+    row_scores(go, scratch.values_t.data(), s.value_dim, s.keys, count, T(1), dprobs);
+    T go_dot_o = 0;
+    for (int64_t d = 0; d < s.value_dim; ++d) go_dot_o += go[d] * oi[d];
+    for (int64_t j = 0; j < count; ++j) {
+      const T p = probs[j];
+      const T ds = p * (dprobs[j] - go_dot_o) * scale;
+      const T* kj = kh + j * s.head_dim;
+      T* dkj = dkh + j * s.head_dim;
+      T* dvj = dvh + j * s.value_dim;
+      for (int64_t d = 0; d < s.head_dim; ++d) dqi[d] += ds * kj[d];
+      for (int64_t d = 0; d < s.head_dim; ++d) dkj[d] += ds * qi[d];
+      for (int64_t d = 0; d < s.value_dim; ++d) dvj[d] += p * go[d];
+    }
+  }
+}
+
+// float heads get an AVX2 build of the loops above (picked at load time); double stays portable.
+VT_MULTIVERSION void forward_one_head(const float* qh, const float* kh, const float* vh, float* oh, float* lseh,
+                                        const AttentionShape& s, bool is_causal, float scale,
+                                        HeadScratch<float>& scratch) {
+  forward_head(qh, kh, vh, oh, lseh, s, is_causal, scale, scratch);
+}
+VT_MULTIVERSION void backward_one_head(const float* go_h, const float* qh, const float* kh, const float* vh,
+                                         const float* oh, const float* lseh, float* dqh, float* dkh, float* dvh,
+                                         const AttentionShape& s, bool is_causal, float scale,
+                                         HeadScratch<float>& scratch) {
+  backward_head(go_h, qh, kh, vh, oh, lseh, dqh, dkh, dvh, s, is_causal, scale, scratch);
+}
+void forward_one_head(const double* qh, const double* kh, const double* vh, double* oh, double* lseh,
+                        const AttentionShape& s, bool is_causal, double scale, HeadScratch<double>& scratch) {
+  forward_head(qh, kh, vh, oh, lseh, s, is_causal, scale, scratch);
+}
+void backward_one_head(const double* go_h, const double* qh, const double* kh, const double* vh, const double* oh,
+                         const double* lseh, double* dqh, double* dkh, double* dvh, const AttentionShape& s,
+                         bool is_causal, double scale, HeadScratch<double>& scratch) {
+  backward_head(go_h, qh, kh, vh, oh, lseh, dqh, dkh, dvh, s, is_causal, scale, scratch);
+}
+
+// Each (batch, head) is one task.
+template <class T>
+void attention_forward(const T* q, const T* k, const T* v, T* out, T* lse, const AttentionShape& s, bool is_causal,
+                       T scale) {
+  parallel_for(0, s.heads, 1, [&](int64_t first, int64_t last) {
+    HeadScratch<T> scratch(s);
+    for (int64_t h = first; h < last; ++h) {
+      forward_one_head(q + h * s.queries * s.head_dim, k + h * s.keys * s.head_dim, v + h * s.keys * s.value_dim,
+                         out + h * s.queries * s.value_dim, lse + h * s.queries, s, is_causal, scale, scratch);
+    }
+  });
+}
+
+template <class T>
 void attention_backward(const T* grad_out, const T* q, const T* k, const T* v, const T* out, const T* lse, T* dq,
                         T* dk, T* dv, const AttentionShape& s, bool is_causal, T scale) {
   parallel_for(0, s.heads, 1, [&](int64_t first, int64_t last) {
-    std::vector<T> keys_t(s.head_dim * s.keys), values_t(s.value_dim * s.keys), probs(s.keys), dprobs(s.keys);
+    HeadScratch<T> scratch(s);
     for (int64_t h = first; h < last; ++h) {
-      const T* qh = q + h * s.queries * s.head_dim;
-      const T* kh = k + h * s.keys * s.head_dim;
-      T* dqh = dq + h * s.queries * s.head_dim;
-      T* dkh = dk + h * s.keys * s.head_dim;
-      T* dvh = dv + h * s.keys * s.value_dim;
-      transpose_into(kh, s.keys, s.head_dim, keys_t.data());
-      transpose_into(v + h * s.keys * s.value_dim, s.keys, s.value_dim, values_t.data());
-      std::fill(dkh, dkh + s.keys * s.head_dim, T(0));
-      std::fill(dvh, dvh + s.keys * s.value_dim, T(0));
-      for (int64_t i = 0; i < s.queries; ++i) {
-        const int64_t count = visible_keys(i, s.keys, is_causal);
-        const T* qi = qh + i * s.head_dim;
-        const T* go = grad_out + (h * s.queries + i) * s.value_dim;
-        const T* oi = out + (h * s.queries + i) * s.value_dim;
-        T* dqi = dqh + i * s.head_dim;
-        std::fill(dqi, dqi + s.head_dim, T(0));
-        if (count == 0) continue;
-        const T row_lse = lse[h * s.queries + i];
-        row_scores(qi, keys_t.data(), s.head_dim, s.keys, count, scale, probs.data());
-        exp_shifted(probs.data(), count, row_lse);
-        row_scores(go, values_t.data(), s.value_dim, s.keys, count, T(1), dprobs.data());
-        T go_dot_o = 0;
-        for (int64_t d = 0; d < s.value_dim; ++d) go_dot_o += go[d] * oi[d];
-        for (int64_t j = 0; j < count; ++j) {
-          const T p = probs[j];
-          const T ds = p * (dprobs[j] - go_dot_o) * scale;
-          const T* kj = kh + j * s.head_dim;
-          T* dkj = dkh + j * s.head_dim;
-          T* dvj = dvh + j * s.value_dim;
-          for (int64_t d = 0; d < s.head_dim; ++d) {
-            dqi[d] += ds * kj[d];
-            dkj[d] += ds * qi[d];
-          }
-          for (int64_t d = 0; d < s.value_dim; ++d) dvj[d] += p * go[d];
-        }
-      }
+      const int64_t qo = h * s.queries * s.head_dim, ko = h * s.keys * s.head_dim, vo = h * s.keys * s.value_dim;
+      const int64_t oo = h * s.queries * s.value_dim;
+      backward_one_head(grad_out + oo, q + qo, k + ko, v + vo, out + oo, lse + h * s.queries, dq + qo, dk + ko,
+                          dv + vo, s, is_causal, scale, scratch);
     }
   });
 }
