@@ -88,6 +88,31 @@ VT_ALWAYS_INLINE void row_scores(const float* q, const float* __restrict keys_t,
   }
 }
 
+// out[d] = sum_j weights[j] * rows[j * width + d]: the probability-weighted sum of value rows
+// (and of key rows for the query gradient), accumulated in registers rather than in `out`.
+template <class T>
+VT_ALWAYS_INLINE void weighted_row_sum(const T* __restrict weights, const T* __restrict rows, int64_t count,
+                                       int64_t width, T* __restrict out) {
+  for (int64_t d = 0; d < width; ++d) out[d] = T(0);
+  for (int64_t j = 0; j < count; ++j) {
+    for (int64_t d = 0; d < width; ++d) out[d] += weights[j] * rows[j * width + d];
+  }
+}
+VT_ALWAYS_INLINE void weighted_row_sum(const float* __restrict weights, const float* __restrict rows, int64_t count,
+                                       int64_t width, float* __restrict out) {
+  int64_t d = 0;
+  for (; d + kLanes <= width; d += kLanes) {
+    f8 acc = splat(0.0f);
+    for (int64_t j = 0; j < count; ++j) acc += splat(weights[j]) * load(rows + j * width + d);
+    store(out + d, acc);
+  }
+  for (; d < width; ++d) {
+    float acc = 0;
+    for (int64_t j = 0; j < count; ++j) acc += weights[j] * rows[j * width + d];
+    out[d] = acc;
+  }
+}
+
 template <class T>
 VT_ALWAYS_INLINE T row_max(const T* x, int64_t n) {
   T peak = x[0];
@@ -127,8 +152,8 @@ VT_ALWAYS_INLINE void forward_head(const T* qh, const T* kh, const T* vh, T* oh,
   for (int64_t i = 0; i < s.queries; ++i) {
     const int64_t count = visible_keys(i, s.keys, is_causal);
     T* o = oh + i * s.value_dim;
-    for (int64_t d = 0; d < s.value_dim; ++d) o[d] = T(0);
     if (count == 0) {  // nothing to attend to: zeros, as torch's safe softmax gives
+      for (int64_t d = 0; d < s.value_dim; ++d) o[d] = T(0);
       lseh[i] = -std::numeric_limits<T>::infinity();
       continue;
     }
@@ -136,11 +161,8 @@ VT_ALWAYS_INLINE void forward_head(const T* qh, const T* kh, const T* vh, T* oh,
     const T peak = row_max(probs, count);
     const T total = exp_shifted(probs, count, peak);
     const T inv_total = T(1) / total;
-    for (int64_t j = 0; j < count; ++j) {
-      const T p = probs[j] * inv_total;
-      const T* vj = vh + j * s.value_dim;
-      for (int64_t d = 0; d < s.value_dim; ++d) o[d] += p * vj[d];
-    }
+    for (int64_t j = 0; j < count; ++j) probs[j] *= inv_total;
+    weighted_row_sum(probs, vh, count, s.value_dim, o);
     lseh[i] = peak + std::log(total);
   }
 }
@@ -163,21 +185,23 @@ VT_ALWAYS_INLINE void backward_head(const T* go_h, const T* qh, const T* kh, con
     const T* go = go_h + i * s.value_dim;
     const T* oi = oh + i * s.value_dim;
     T* dqi = dqh + i * s.head_dim;
-    for (int64_t d = 0; d < s.head_dim; ++d) dqi[d] = T(0);
-    if (count == 0) continue;
+    if (count == 0) {
+      for (int64_t d = 0; d < s.head_dim; ++d) dqi[d] = T(0);
+      continue;
+    }
     row_scores(qi, scratch.keys_t.data(), s.head_dim, s.keys, count, scale, probs);
     exp_shifted(probs, count, lseh[i]);
     row_scores(go, scratch.values_t.data(), s.value_dim, s.keys, count, T(1), dprobs);
     T go_dot_o = 0;
     for (int64_t d = 0; d < s.value_dim; ++d) go_dot_o += go[d] * oi[d];
+    T* ds = dprobs;  // the score gradients replace the probability gradients in place
+    for (int64_t j = 0; j < count; ++j) ds[j] = probs[j] * (dprobs[j] - go_dot_o) * scale;
+    weighted_row_sum(ds, kh, count, s.head_dim, dqi);
     for (int64_t j = 0; j < count; ++j) {
-      const T p = probs[j];
-      const T ds = p * (dprobs[j] - go_dot_o) * scale;
-      const T* kj = kh + j * s.head_dim;
-      T* dkj = dkh + j * s.head_dim;
-      T* dvj = dvh + j * s.value_dim;
-      for (int64_t d = 0; d < s.head_dim; ++d) dqi[d] += ds * kj[d];
-      for (int64_t d = 0; d < s.head_dim; ++d) dkj[d] += ds * qi[d];
+      const T p = probs[j], ds_j = ds[j];
+      T* __restrict dkj = dkh + j * s.head_dim;
+      T* __restrict dvj = dvh + j * s.value_dim;
+      for (int64_t d = 0; d < s.head_dim; ++d) dkj[d] += ds_j * qi[d];
       for (int64_t d = 0; d < s.value_dim; ++d) dvj[d] += p * go[d];
     }
   }
