@@ -113,3 +113,25 @@ def test_char_gpt_names_a_missing_data_file(tmp_path, capsys):
     with pytest.raises(SystemExit):
         char_gpt.main(["--data", str(missing)])
     assert f"no text file at {missing}" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("build_model,inputs", [
+    (lambda m: vit_fashion_mnist.define_vit(m)(),
+     np.random.default_rng(0).standard_normal((3, 1, 28, 28), dtype=np.float32)),
+    (lambda m: sequence_reversal.define_reverser(m)(), np.random.default_rng(0).integers(0, 16, (3, 12))),
+    (lambda m: char_gpt.define_gpt(m)(65, block_size=16), np.random.default_rng(0).integers(0, 65, (2, 16))),
+], ids=["vit", "sequence_reversal", "char_gpt"])
+def test_a_torch_state_dict_saved_as_safetensors_loads_into_vibetensor(tmp_path, build_model, inputs):
+    """The reverse direction: the PyTorch twin's weights, written by the safetensors library, are
+    read by vt.load and give the vibetensor model the twin's outputs."""
+    from safetensors.torch import save_file
+    torch.manual_seed(3)
+    twin = build_model(torch).eval()
+    save_file({k: v.contiguous() for k, v in twin.state_dict().items()}, str(tmp_path / "twin.safetensors"))
+    model = build_model(vt).eval()
+    model.load_state_dict(vt.load(tmp_path / "twin.safetensors"))
+    with torch.no_grad():
+        expected = twin(torch.tensor(inputs)).numpy()
+    with vt.no_grad():
+        actual = model(vt.tensor(inputs)).numpy()
+    np.testing.assert_allclose(actual, expected, rtol=1e-4, atol=1e-5)
