@@ -31,6 +31,9 @@ def cases(quick):
         ("sum, 4x4 over dim 1", lambda lib: (lambda x: (lambda: x.sum(1)))(lib.from_numpy(small_2d)), overhead_calls, 7),
         ("add, 16M float32", lambda lib: (lambda a, b: (lambda: a + b))(lib.from_numpy(big_a), lib.from_numpy(big_b)), 5 if quick else 20, 3),
         ("sum, 16M float32", lambda lib: (lambda a: (lambda: a.sum()))(lib.from_numpy(big_a)), 5 if quick else 20, 3),
+        ("exp, 16M float32", lambda lib: (lambda a: (lambda: a.exp()))(lib.from_numpy(big_a)), 5 if quick else 20, 3),
+        ("gelu, 16M float32", lambda lib: (lambda a: (lambda: lib.nn.functional.gelu(a)))(lib.from_numpy(big_a)),
+         5 if quick else 20, 3),
         ("matmul, 1024x1024 float32", lambda lib: (lambda a, b: (lambda: a @ b))(lib.from_numpy(mat_a), lib.from_numpy(mat_b)), 3 if quick else 10, 3),
     ]
 
