@@ -126,9 +126,14 @@ def _unflatten(node, tensors, depth=0):
 
 # ---- save
 
-def save(obj, f):
+def save(obj, f, pickle_module=None, pickle_protocol=2, _use_new_zipfile_serialization=True,
+         _disable_byteorder_record=False):
     """Writes `obj` (a tensor or a nested dict/list/tuple of tensors and plain values) to the
-    path or binary file object `f` as one safetensors file."""
+    path or binary file object `f` as one safetensors file. torch's pickle arguments are
+    accepted for compatibility; a pickle module cannot be used."""
+    if pickle_module is not None:
+        raise ValueError("save(): vibetensor checkpoints are safetensors files, never pickles; "
+                         "pickle_module is not supported")
     tensors = {}
     structure = _flatten(obj, "", tensors, {})
     header = {"__metadata__": {STRUCTURE_KEY: json.dumps(structure, separators=(",", ":"))}}
@@ -228,13 +233,13 @@ def _tensors_of(header, data, source):
             for name, (dtype, shape, begin, end) in entries.items()}
 
 
-def load(f, map_location=None, weights_only=True):
+def load(f, map_location=None, pickle_module=None, *, weights_only=None, mmap=None, **pickle_load_args):
     """Reads a checkpoint written by `save` (or any safetensors file: then a flat dict of
-    tensors). `map_location` moves the tensors; pickle is never used, so `weights_only`
-    has nothing to switch off and only True is accepted."""
-    if not weights_only:
-        raise ValueError("load(): vibetensor checkpoints never hold pickled objects; weights_only=False "
-                         "is not supported")
+    tensors). `map_location` moves the tensors. Pickle is never used, so `weights_only` has
+    nothing to switch off: None and True are accepted, False and a pickle module are refused."""
+    if weights_only is False or pickle_module is not None or pickle_load_args:
+        raise ValueError("load(): vibetensor checkpoints never hold pickled objects; weights_only=False, "
+                         "pickle_module and pickle load arguments are not supported")
     source = repr(os.fspath(f)) if isinstance(f, (str, os.PathLike)) else "the file"
     if isinstance(f, (str, os.PathLike)):
         with open(f, "rb") as file:
