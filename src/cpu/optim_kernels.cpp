@@ -130,6 +130,25 @@ C lerp(C from, C to, C weight) {
   return weight < C(0.5) ? from + weight * (to - from) : to - (to - from) * (C(1) - weight);
 }
 
+// The gradient every update starts from: unscaled by AMP's grad_scale (and written back
+// unscaled), negated for maximize, plus L2 weight decay `weight_decay * p` where the optimizer
+// couples it (AdamW decays the parameter itself and passes 0).
+template <class T, class C>
+struct GradientRule {
+  bool unscale, maximize;
+  C scale, weight_decay;
+  C operator()(T* grad, int64_t j, C p) const {
+    C g = C(grad[j]);
+    if (unscale) {
+      g /= scale;
+      grad[j] = T(g);
+    }
+    if (maximize) g = -g;
+    if (weight_decay != 0) g += weight_decay * p;
+    return g;
+  }
+};
+
 void sgd_cpu(TensorSpan self_in, TensorSpan grads_in, TensorSpan buffers_in, double weight_decay, double momentum,
              double lr, double dampening, bool nesterov, bool maximize, bool is_first_step,
              const std::optional<Tensor>& grad_scale, const std::optional<Tensor>& found_inf) {
@@ -142,20 +161,15 @@ void sgd_cpu(TensorSpan self_in, TensorSpan grads_in, TensorSpan buffers_in, dou
   dispatch_floating_types(self_in[0].dtype(), "_fused_sgd_", [&](auto tag) {
     using T = decltype(tag);
     using C = compute_t<T>;
-    const C wd = C(weight_decay), mom = C(momentum), rate = C(lr), keep = C(1 - dampening), scale = C(scaling.scale);
+    const C mom = C(momentum), rate = C(lr), keep = C(1 - dampening);
+    const GradientRule<T, C> gradient{scaling.unscale, maximize, C(scaling.scale), C(weight_decay)};
     for_each_chunk(self, [&](size_t i, int64_t begin, int64_t end) {
       T* param = data_of<T>(self, i);
       T* grad = data_of<T>(grads, i);
       T* buffer = momentum == 0 ? nullptr : data_of<T>(momentum_buffers, i);
       for (int64_t j = begin; j < end; ++j) {
         C p = C(param[j]);
-        C g = C(grad[j]);
-        if (scaling.unscale) {
-          g /= scale;
-          grad[j] = T(g);
-        }
-        if (maximize) g = -g;
-        if (weight_decay != 0) g += wd * p;
+        C g = gradient(grad, j, p);
         if (buffer) {
           C b = is_first_step ? g : mom * C(buffer[j]) + keep * g;
           buffer[j] = T(b);
@@ -192,7 +206,8 @@ void adam_cpu(TensorSpan self_in, TensorSpan grads_in, TensorSpan exp_avgs_in, T
   dispatch_floating_types(self_in[0].dtype(), op, [&](auto tag) {
     using T = decltype(tag);
     using C = compute_t<T>;
-    const C b1 = C(beta1), b2 = C(beta2), wd = C(weight_decay), epsilon = C(eps), scale = C(scaling.scale);
+    const C b1 = C(beta1), b2 = C(beta2), epsilon = C(eps);
+    const GradientRule<T, C> gradient{scaling.unscale, maximize, C(scaling.scale), Decoupled ? C(0) : C(weight_decay)};
     const C decay = C(1 - lr * weight_decay);
     for_each_chunk(self, [&](size_t i, int64_t begin, int64_t end) {
       T* param = data_of<T>(self, i);
@@ -203,16 +218,8 @@ void adam_cpu(TensorSpan self_in, TensorSpan grads_in, TensorSpan exp_avgs_in, T
       const C step_size = C(step_sizes[i]), bias2_sqrt = C(bias2_sqrts[i]);
       for (int64_t j = begin; j < end; ++j) {
         C p = C(param[j]);
-        C g = C(grad[j]);
-        if (scaling.unscale) {
-          g /= scale;
-          grad[j] = T(g);
-        }
-        if (maximize) g = -g;
-        if (weight_decay != 0) {
-          if (Decoupled) p *= decay;
-          else g += wd * p;
-        }
+        if (Decoupled && weight_decay != 0) p *= decay;
+        C g = gradient(grad, j, p);
         C m_j = lerp(C(m[j]), g, C(1) - b1);
         C v_j = b2 * C(v[j]) + (C(1) - b2) * g * g;
         m[j] = T(m_j);
@@ -241,7 +248,8 @@ void adagrad_cpu(TensorSpan self_in, TensorSpan grads_in, TensorSpan state_sums_
   dispatch_floating_types(self_in[0].dtype(), "_fused_adagrad_", [&](auto tag) {
     using T = decltype(tag);
     using C = compute_t<T>;
-    const C wd = C(weight_decay), epsilon = C(eps), scale = C(scaling.scale);
+    const C epsilon = C(eps);
+    const GradientRule<T, C> gradient{scaling.unscale, maximize, C(scaling.scale), C(weight_decay)};
     for_each_chunk(self, [&](size_t i, int64_t begin, int64_t end) {
       T* param = data_of<T>(self, i);
       T* grad = data_of<T>(grads, i);
@@ -249,13 +257,7 @@ void adagrad_cpu(TensorSpan self_in, TensorSpan grads_in, TensorSpan state_sums_
       const C rate = C(rates[i]);
       for (int64_t j = begin; j < end; ++j) {
         C p = C(param[j]);
-        C g = C(grad[j]);
-        if (scaling.unscale) {
-          g /= scale;
-          grad[j] = T(g);
-        }
-        if (maximize) g = -g;
-        if (weight_decay != 0) g += wd * p;
+        C g = gradient(grad, j, p);
         C s = C(sum[j]) + g * g;
         sum[j] = T(s);
         param[j] = T(p - rate * g / (std::sqrt(s) + epsilon));
@@ -281,8 +283,8 @@ void rmsprop_cpu(TensorSpan self_in, TensorSpan grads_in, TensorSpan square_avgs
   dispatch_floating_types(self_in[0].dtype(), "_fused_rmsprop_", [&](auto tag) {
     using T = decltype(tag);
     using C = compute_t<T>;
-    const C a = C(alpha), wd = C(weight_decay), epsilon = C(eps), mom = C(momentum), rate = C(lr);
-    const C scale = C(scaling.scale);
+    const C a = C(alpha), epsilon = C(eps), mom = C(momentum), rate = C(lr);
+    const GradientRule<T, C> gradient{scaling.unscale, maximize, C(scaling.scale), C(weight_decay)};
     for_each_chunk(self, [&](size_t i, int64_t begin, int64_t end) {
       T* param = data_of<T>(self, i);
       T* grad = data_of<T>(grads, i);
@@ -291,13 +293,7 @@ void rmsprop_cpu(TensorSpan self_in, TensorSpan grads_in, TensorSpan square_avgs
       T* buffer = momentum == 0 ? nullptr : data_of<T>(momentum_buffers, i);
       for (int64_t j = begin; j < end; ++j) {
         C p = C(param[j]);
-        C g = C(grad[j]);
-        if (scaling.unscale) {
-          g /= scale;
-          grad[j] = T(g);
-        }
-        if (maximize) g = -g;
-        if (weight_decay != 0) g += wd * p;
+        C g = gradient(grad, j, p);
         C sq = a * C(square_avg[j]) + (C(1) - a) * g * g;
         square_avg[j] = T(sq);
         C avg;
