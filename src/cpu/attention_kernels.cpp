@@ -207,7 +207,7 @@ VT_ALWAYS_INLINE void backward_head(const T* go_h, const T* qh, const T* kh, con
   }
 }
 
-// float heads get an AVX2 build of the loops above (picked at load time); double stays portable.
+// float heads get an AVX2+FMA build of the loops above (picked at load time); double stays portable.
 VT_MULTIVERSION void forward_one_head(const float* qh, const float* kh, const float* vh, float* oh, float* lseh,
                                         const AttentionShape& s, bool is_causal, float scale,
                                         HeadScratch<float>& scratch) {

@@ -1,7 +1,7 @@
 // Eight-float vectors (GCC vector extensions) and a vectorizable exp, shared by the CPU
 // kernels that need fast float32 math (softmax, exp, sigmoid, silu). Plain arithmetic on
 // f8 compiles to one AVX instruction, or two SSE ones in the baseline build; functions that
-// use these are built twice (VT_MULTIVERSION) and the AVX2 clone is picked at load time.
+// use these are built twice (VT_MULTIVERSION) and the AVX2+FMA clone is picked at load time.
 #pragma once
 #include <cstdint>
 #include <cstring>
@@ -9,13 +9,14 @@
 
 namespace vt::cpu {
 
-// (An "arch=haswell" clone, for FMA, runs these loops 5x slower with GCC 12: measured, keep avx2.)
-#define VT_MULTIVERSION __attribute__((target_clones("avx2", "default")))
+// x86-64-v3 (AVX2 with FMA) is picked by CPU features. An "arch=haswell" clone is picked only on
+// a CPU identified as Haswell, so elsewhere it silently ran the baseline SSE loop (5x slower).
+#define VT_MULTIVERSION __attribute__((target_clones("arch=x86-64-v3", "default")))
 
 typedef float f8 __attribute__((vector_size(32)));
 typedef int32_t i8 __attribute__((vector_size(32)));
 constexpr int kLanes = 8;
-// Helpers must inline into the AVX2 clones that call them (a call would pass vectors through
+// Helpers must inline into the AVX2+FMA clones that call them (a call would pass vectors through
 // memory).
 #define VT_ALWAYS_INLINE inline __attribute__((always_inline))
 
