@@ -158,18 +158,6 @@ def _typename(obj):
     return qualname if module in ("", "builtins") else f"{module}.{qualname}"
 
 
-def _copy_structure(value):
-    """copy.deepcopy that clones the tensors it meets in dicts, lists and tuples (the copy
-    module cannot copy vibetensor tensors yet)."""
-    if isinstance(value, vt.Tensor):
-        return value.clone()
-    if isinstance(value, dict):
-        return type(value)((k, _copy_structure(v)) for k, v in value.items())
-    if isinstance(value, (list, tuple)):
-        return type(value)(_copy_structure(v) for v in value)
-    return copy.deepcopy(value)
-
-
 def _with_step_hooks(step):
     """Wrap a subclass's `step`: pre-hooks, the body under the right grad mode, post-hooks."""
 
@@ -411,7 +399,7 @@ class Optimizer:
                 state_dict = result
 
         groups = self.param_groups
-        saved_groups = _copy_structure(state_dict["param_groups"])
+        saved_groups = copy.deepcopy(state_dict["param_groups"])
         if len(groups) != len(saved_groups):
             raise ValueError("loaded state dict has a different number of parameter groups")
         if any(len(g["params"]) != len(s["params"]) for g, s in zip(groups, saved_groups)):

@@ -21,8 +21,8 @@ _JOIN_SECONDS = 5.0  # how long shutdown waits for a worker to finish its curren
 
 
 def fork_context(multiprocessing_context):
-    """The multiprocessing context for workers. Only "fork" is supported: the dataset reaches
-    the workers by fork, because vibetensor tensors cannot be pickled to a spawned process."""
+    """The multiprocessing context for workers. Only "fork" is supported: the workers inherit
+    the dataset, collate_fn and worker_init_fn instead of receiving them pickled."""
     if multiprocessing_context is None:
         multiprocessing_context = "fork"
     if isinstance(multiprocessing_context, str):
@@ -37,8 +37,8 @@ def fork_context(multiprocessing_context):
     method = multiprocessing_context.get_start_method()
     if method != "fork":
         raise NotImplementedError(
-            "DataLoader(): multiprocessing_context must be 'fork': vibetensor tensors cannot be pickled, "
-            f"so the dataset cannot be sent to '{method}' workers")
+            "DataLoader(): multiprocessing_context must be 'fork': workers inherit the dataset; "
+            f"'{method}' workers are not supported yet")
     return multiprocessing_context
 
 

@@ -3,13 +3,9 @@
 A worker is forked from the main process, so it inherits the dataset, collate_fn and
 worker_init_fn without pickling. It reads `(task_index, indices)` from its own index queue,
 fetches and collates the batch, and puts `(task_index, pickled batch)` on the shared result
-queue. vibetensor tensors do not pickle, so the worker pickles with a private reducer that turns
-each tensor into a numpy array (plus dtype and requires_grad), and the main process rebuilds it
-with `vt.from_numpy`. Exceptions are caught and sent back as `ExceptionWrapper`s, to be
+queue; tensors pickle as their values (numpy), dtype and requires_grad. Exceptions are caught and sent back as `ExceptionWrapper`s, to be
 re-raised in the main process.
 """
-import copyreg
-import io
 import os
 import pickle
 import queue
@@ -72,33 +68,10 @@ class IterableDatasetEnd:
 
 # ---- tensors across processes
 
-def _rebuild_tensor(array, dtype_name, requires_grad):
-    tensor = vt.from_numpy(array)
-    if dtype_name == "bfloat16":
-        tensor = tensor.to(vt.bfloat16)
-    if requires_grad:
-        tensor.requires_grad_(True)
-    return tensor
-
-
-def _reduce_tensor(tensor):
-    dtype_name = repr(tensor.dtype).split(".")[-1]
-    values = tensor.detach().cpu()
-    if dtype_name == "bfloat16":  # numpy has no bfloat16; float32 holds every bfloat16 exactly
-        values = values.to(vt.float32)
-    # np.array(copy=True): the pickle must own its bytes, not view the tensor's storage.
-    return _rebuild_tensor, (np.array(values.numpy(), copy=True), dtype_name, tensor.requires_grad)
-
-
-class _TensorPickler(pickle.Pickler):
-    dispatch_table = {**copyreg.dispatch_table, vt.Tensor: _reduce_tensor}
-
-
 def dumps(obj):
-    """Pickles `obj`, tensors anywhere inside it included."""
-    buffer = io.BytesIO()
-    _TensorPickler(buffer, protocol=pickle.HIGHEST_PROTOCOL).dump(obj)
-    return buffer.getvalue()
+    """Pickles `obj`, tensors anywhere inside it included (vibetensor/_tensor_copy.py makes
+    tensors picklable: values as a numpy array, dtype and requires_grad)."""
+    return pickle.dumps(obj, protocol=pickle.HIGHEST_PROTOCOL)
 
 
 loads = pickle.loads
