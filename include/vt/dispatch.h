@@ -12,6 +12,7 @@
 #include <typeinfo>
 #include <vector>
 
+#include "vt/profiler.h"
 #include "vt/tensor.h"
 
 namespace vt {
@@ -133,6 +134,10 @@ class TypedOp<R(Args...)> {
   R operator()(Args... args) const {
     DispatchKeySet keys = (key_bit(DispatchKey::Fallback) | (keys_of(args) | ...)) & ~tls_excluded_keys();
     auto* fn = reinterpret_cast<R (*)(Args...)>(entry_->lookup(keys));
+    if (profiler::enabled()) [[unlikely]] {
+      profiler::Scope scope(&entry_->full_name(), profiler::EventKind::Op);
+      return fn(std::forward<Args>(args)...);
+    }
     return fn(std::forward<Args>(args)...);
   }
   const OperatorEntry& entry() const { return *entry_; }

@@ -3,12 +3,14 @@
 // Ready nodes run latest-created first, so the order is deterministic and matches torch.
 #include "vt/autograd/engine.h"
 
+#include <optional>
 #include <queue>
 #include <unordered_map>
 #include <unordered_set>
 
 #include "vt/autograd/meta.h"
 #include "vt/ops.h"
+#include "vt/profiler.h"
 
 namespace vt::autograd {
 
@@ -154,6 +156,8 @@ TensorList run(const TensorList& outputs, const TensorList& grad_outputs, bool k
                                  : (needed.count(node) && !is_accumulator);
     TensorList grads;
     if (runs) {
+      std::optional<profiler::Scope> timed;
+      if (profiler::enabled()) timed.emplace(profiler::intern(node->name()), profiler::EventKind::AutogradNode);
       grads = node->apply(std::move(inputs));
       if (!keep_graph) node->release_saved();
     }

@@ -51,11 +51,22 @@ void check_supported(double dropout_p, const std::optional<Tensor>& attn_mask, c
                 "(): attn_mask is not supported by the fused kernel");
 }
 
-// rows x cols -> cols x rows.
+// One head's matrix: `rows` rows, each contiguous, `stride` elements apart. The kernels read
+// q, k, v and the output gradient through these, so the views that split heads out of a
+// [batch, tokens, heads * dim] projection need no copy.
 template <class T>
-VT_ALWAYS_INLINE void transpose_into(const T* in, int64_t rows, int64_t cols, T* out) {
+struct Rows {
+  T* data;
+  int64_t stride;
+  VT_ALWAYS_INLINE T* row(int64_t i) const { return data + i * stride; }
+};
+
+// rows x cols (strided rows) -> cols x rows, contiguous.
+template <class T>
+VT_ALWAYS_INLINE void transpose_into(Rows<const T> in, int64_t rows, int64_t cols, T* out) {
   for (int64_t r = 0; r < rows; ++r) {
-    for (int64_t c = 0; c < cols; ++c) out[c * rows + r] = in[r * cols + c];
+    const T* row = in.row(r);
+    for (int64_t c = 0; c < cols; ++c) out[c * rows + r] = row[c];
   }
 }
 
@@ -88,27 +99,28 @@ VT_ALWAYS_INLINE void row_scores(const float* q, const float* __restrict keys_t,
   }
 }
 
-// out[d] = sum_j weights[j] * rows[j * width + d]: the probability-weighted sum of value rows
-// (and of key rows for the query gradient), accumulated in registers rather than in `out`.
+// out[d] = sum_j weights[j] * rows[j][d]: the probability-weighted sum of value rows (and of key
+// rows for the query gradient), accumulated in registers rather than in `out`.
 template <class T>
-VT_ALWAYS_INLINE void weighted_row_sum(const T* __restrict weights, const T* __restrict rows, int64_t count,
-                                       int64_t width, T* __restrict out) {
+VT_ALWAYS_INLINE void weighted_row_sum(const T* __restrict weights, Rows<const T> rows, int64_t count, int64_t width,
+                                       T* __restrict out) {
   for (int64_t d = 0; d < width; ++d) out[d] = T(0);
   for (int64_t j = 0; j < count; ++j) {
-    for (int64_t d = 0; d < width; ++d) out[d] += weights[j] * rows[j * width + d];
+    const T* row = rows.row(j);
+    for (int64_t d = 0; d < width; ++d) out[d] += weights[j] * row[d];
   }
 }
-VT_ALWAYS_INLINE void weighted_row_sum(const float* __restrict weights, const float* __restrict rows, int64_t count,
+VT_ALWAYS_INLINE void weighted_row_sum(const float* __restrict weights, Rows<const float> rows, int64_t count,
                                        int64_t width, float* __restrict out) {
   int64_t d = 0;
   for (; d + kLanes <= width; d += kLanes) {
     f8 acc = splat(0.0f);
-    for (int64_t j = 0; j < count; ++j) acc += splat(weights[j]) * load(rows + j * width + d);
+    for (int64_t j = 0; j < count; ++j) acc += splat(weights[j]) * load(rows.row(j) + d);
     store(out + d, acc);
   }
   for (; d < width; ++d) {
     float acc = 0;
-    for (int64_t j = 0; j < count; ++j) acc += weights[j] * rows[j * width + d];
+    for (int64_t j = 0; j < count; ++j) acc += weights[j] * rows.row(j)[d];
     out[d] = acc;
   }
 }
@@ -145,19 +157,19 @@ struct HeadScratch {
 };
 
 template <class T>
-VT_ALWAYS_INLINE void forward_head(const T* qh, const T* kh, const T* vh, T* oh, T* lseh, const AttentionShape& s,
-                                   bool is_causal, T scale, HeadScratch<T>& scratch) {
+VT_ALWAYS_INLINE void forward_head(Rows<const T> qh, Rows<const T> kh, Rows<const T> vh, Rows<T> oh, T* lseh,
+                                   const AttentionShape& s, bool is_causal, T scale, HeadScratch<T>& scratch) {
   T* probs = scratch.probs.data();
   transpose_into(kh, s.keys, s.head_dim, scratch.keys_t.data());
   for (int64_t i = 0; i < s.queries; ++i) {
     const int64_t count = visible_keys(i, s.keys, is_causal);
-    T* o = oh + i * s.value_dim;
+    T* o = oh.row(i);
     if (count == 0) {  // nothing to attend to: zeros, as torch's safe softmax gives
       for (int64_t d = 0; d < s.value_dim; ++d) o[d] = T(0);
       lseh[i] = -std::numeric_limits<T>::infinity();
       continue;
     }
-    row_scores(qh + i * s.head_dim, scratch.keys_t.data(), s.head_dim, s.keys, count, scale, probs);
+    row_scores(qh.row(i), scratch.keys_t.data(), s.head_dim, s.keys, count, scale, probs);
     const T peak = row_max(probs, count);
     const T total = exp_shifted(probs, count, peak);
     const T inv_total = T(1) / total;
@@ -167,40 +179,49 @@ VT_ALWAYS_INLINE void forward_head(const T* qh, const T* kh, const T* vh, T* oh,
   }
 }
 
+// The tensors of one head's backward, as rows.
+template <class T>
+struct BackwardHead {
+  Rows<const T> grad_out, q, k, v, out;
+  const T* lse;
+  Rows<T> dq, dk, dv;
+};
+
 // With p = softmax row and dO the output gradient: dV += p^T dO, dp = dO V^T,
 // ds = p (dp - rowsum(dO * O)), dQ = scale ds K, dK += scale ds^T Q.
 template <class T>
-VT_ALWAYS_INLINE void backward_head(const T* go_h, const T* qh, const T* kh, const T* vh, const T* oh, const T* lseh,
-                                    T* __restrict dqh, T* __restrict dkh, T* __restrict dvh, const AttentionShape& s,
-                                    bool is_causal, T scale, HeadScratch<T>& scratch) {
+VT_ALWAYS_INLINE void backward_head(const BackwardHead<T>& h, const AttentionShape& s, bool is_causal, T scale,
+                                    HeadScratch<T>& scratch) {
   T* probs = scratch.probs.data();
   T* dprobs = scratch.dprobs.data();
-  transpose_into(kh, s.keys, s.head_dim, scratch.keys_t.data());
-  transpose_into(vh, s.keys, s.value_dim, scratch.values_t.data());
-  for (int64_t e = 0; e < s.keys * s.head_dim; ++e) dkh[e] = T(0);
-  for (int64_t e = 0; e < s.keys * s.value_dim; ++e) dvh[e] = T(0);
+  transpose_into(h.k, s.keys, s.head_dim, scratch.keys_t.data());
+  transpose_into(h.v, s.keys, s.value_dim, scratch.values_t.data());
+  for (int64_t j = 0; j < s.keys; ++j) {
+    std::fill_n(h.dk.row(j), s.head_dim, T(0));
+    std::fill_n(h.dv.row(j), s.value_dim, T(0));
+  }
   for (int64_t i = 0; i < s.queries; ++i) {
     const int64_t count = visible_keys(i, s.keys, is_causal);
-    const T* qi = qh + i * s.head_dim;
-    const T* go = go_h + i * s.value_dim;
-    const T* oi = oh + i * s.value_dim;
-    T* dqi = dqh + i * s.head_dim;
+    const T* qi = h.q.row(i);
+    const T* go = h.grad_out.row(i);
+    const T* oi = h.out.row(i);
+    T* dqi = h.dq.row(i);
     if (count == 0) {
       for (int64_t d = 0; d < s.head_dim; ++d) dqi[d] = T(0);
       continue;
     }
     row_scores(qi, scratch.keys_t.data(), s.head_dim, s.keys, count, scale, probs);
-    exp_shifted(probs, count, lseh[i]);
+    exp_shifted(probs, count, h.lse[i]);
     row_scores(go, scratch.values_t.data(), s.value_dim, s.keys, count, T(1), dprobs);
     T go_dot_o = 0;
     for (int64_t d = 0; d < s.value_dim; ++d) go_dot_o += go[d] * oi[d];
     T* ds = dprobs;  // the score gradients replace the probability gradients in place
     for (int64_t j = 0; j < count; ++j) ds[j] = probs[j] * (dprobs[j] - go_dot_o) * scale;
-    weighted_row_sum(ds, kh, count, s.head_dim, dqi);
+    weighted_row_sum(ds, h.k, count, s.head_dim, dqi);
     for (int64_t j = 0; j < count; ++j) {
       const T p = probs[j], ds_j = ds[j];
-      T* __restrict dkj = dkh + j * s.head_dim;
-      T* __restrict dvj = dvh + j * s.value_dim;
+      T* __restrict dkj = h.dk.row(j);
+      T* __restrict dvj = h.dv.row(j);
       for (int64_t d = 0; d < s.head_dim; ++d) dkj[d] += ds_j * qi[d];
       for (int64_t d = 0; d < s.value_dim; ++d) dvj[d] += p * go[d];
     }
@@ -208,62 +229,98 @@ VT_ALWAYS_INLINE void backward_head(const T* go_h, const T* qh, const T* kh, con
 }
 
 // float heads get an AVX2+FMA build of the loops above (picked at load time); double stays portable.
-VT_MULTIVERSION void forward_one_head(const float* qh, const float* kh, const float* vh, float* oh, float* lseh,
-                                        const AttentionShape& s, bool is_causal, float scale,
-                                        HeadScratch<float>& scratch) {
+VT_MULTIVERSION void forward_one_head(Rows<const float> qh, Rows<const float> kh, Rows<const float> vh,
+                                      Rows<float> oh, float* lseh, const AttentionShape& s, bool is_causal,
+                                      float scale, HeadScratch<float>& scratch) {
   forward_head(qh, kh, vh, oh, lseh, s, is_causal, scale, scratch);
 }
-VT_MULTIVERSION void backward_one_head(const float* go_h, const float* qh, const float* kh, const float* vh,
-                                         const float* oh, const float* lseh, float* dqh, float* dkh, float* dvh,
-                                         const AttentionShape& s, bool is_causal, float scale,
-                                         HeadScratch<float>& scratch) {
-  backward_head(go_h, qh, kh, vh, oh, lseh, dqh, dkh, dvh, s, is_causal, scale, scratch);
+VT_MULTIVERSION void backward_one_head(const BackwardHead<float>& h, const AttentionShape& s, bool is_causal,
+                                       float scale, HeadScratch<float>& scratch) {
+  backward_head(h, s, is_causal, scale, scratch);
 }
-void forward_one_head(const double* qh, const double* kh, const double* vh, double* oh, double* lseh,
-                        const AttentionShape& s, bool is_causal, double scale, HeadScratch<double>& scratch) {
+void forward_one_head(Rows<const double> qh, Rows<const double> kh, Rows<const double> vh, Rows<double> oh,
+                      double* lseh, const AttentionShape& s, bool is_causal, double scale,
+                      HeadScratch<double>& scratch) {
   forward_head(qh, kh, vh, oh, lseh, s, is_causal, scale, scratch);
 }
-void backward_one_head(const double* go_h, const double* qh, const double* kh, const double* vh, const double* oh,
-                         const double* lseh, double* dqh, double* dkh, double* dvh, const AttentionShape& s,
-                         bool is_causal, double scale, HeadScratch<double>& scratch) {
-  backward_head(go_h, qh, kh, vh, oh, lseh, dqh, dkh, dvh, s, is_causal, scale, scratch);
+void backward_one_head(const BackwardHead<double>& h, const AttentionShape& s, bool is_causal, double scale,
+                       HeadScratch<double>& scratch) {
+  backward_head(h, s, is_causal, scale, scratch);
 }
+
+// A tensor as a list of heads (its leading dims, flattened): each head's first element and the
+// stride between its rows. The last dim must be contiguous (see unit_last_stride).
+template <class T>
+class HeadRows {
+ public:
+  explicit HeadRows(const Tensor& t) : data_(t.data<T>()), row_stride_(t.stride(-2)) {
+    const int64_t leading = t.dim() - 2;
+    int64_t heads = 1;
+    for (int64_t d = 0; d < leading; ++d) heads *= t.size(d);
+    offsets_.resize(heads);
+    for (int64_t h = 0; h < heads; ++h) {
+      int64_t rest = h, offset = 0;
+      for (int64_t d = leading - 1; d >= 0; --d) {
+        offset += (rest % t.size(d)) * t.stride(d);
+        rest /= t.size(d);
+      }
+      offsets_[h] = offset;
+    }
+  }
+  Rows<T> head(int64_t h) const { return {data_ + offsets_[h], row_stride_}; }
+  Rows<const T> const_head(int64_t h) const { return {data_ + offsets_[h], row_stride_}; }
+
+ private:
+  T* data_;
+  int64_t row_stride_;
+  std::vector<int64_t> offsets_;
+};
 
 // Each (batch, head) is one task.
 template <class T>
-void attention_forward(const T* q, const T* k, const T* v, T* out, T* lse, const AttentionShape& s, bool is_causal,
-                       T scale) {
+void attention_forward(const Tensor& q, const Tensor& k, const Tensor& v, const Tensor& out, T* lse,
+                       const AttentionShape& s, bool is_causal, T scale) {
+  HeadRows<T> qs(q), ks(k), vs(v), outs(out);
   parallel_for(0, s.heads, 1, [&](int64_t first, int64_t last) {
     HeadScratch<T> scratch(s);
     for (int64_t h = first; h < last; ++h) {
-      forward_one_head(q + h * s.queries * s.head_dim, k + h * s.keys * s.head_dim, v + h * s.keys * s.value_dim,
-                         out + h * s.queries * s.value_dim, lse + h * s.queries, s, is_causal, scale, scratch);
+      forward_one_head(qs.const_head(h), ks.const_head(h), vs.const_head(h), outs.head(h), lse + h * s.queries, s,
+                       is_causal, scale, scratch);
     }
   });
 }
 
 template <class T>
-void attention_backward(const T* grad_out, const T* q, const T* k, const T* v, const T* out, const T* lse, T* dq,
-                        T* dk, T* dv, const AttentionShape& s, bool is_causal, T scale) {
+void attention_backward(const Tensor& grad_out, const Tensor& q, const Tensor& k, const Tensor& v, const Tensor& out,
+                        const T* lse, const Tensor& dq, const Tensor& dk, const Tensor& dv, const AttentionShape& s,
+                        bool is_causal, T scale) {
+  HeadRows<T> gos(grad_out), qs(q), ks(k), vs(v), outs(out), dqs(dq), dks(dk), dvs(dv);
   parallel_for(0, s.heads, 1, [&](int64_t first, int64_t last) {
     HeadScratch<T> scratch(s);
     for (int64_t h = first; h < last; ++h) {
-      const int64_t qo = h * s.queries * s.head_dim, ko = h * s.keys * s.head_dim, vo = h * s.keys * s.value_dim;
-      const int64_t oo = h * s.queries * s.value_dim;
-      backward_one_head(grad_out + oo, q + qo, k + ko, v + vo, out + oo, lse + h * s.queries, dq + qo, dk + ko,
-                          dv + vo, s, is_causal, scale, scratch);
+      BackwardHead<T> head{gos.const_head(h), qs.const_head(h), ks.const_head(h), vs.const_head(h),
+                           outs.const_head(h), lse + h * s.queries, dqs.head(h), dks.head(h), dvs.head(h)};
+      backward_one_head(head, s, is_causal, scale, scratch);
     }
   });
+}
+
+// The kernels need contiguous rows; any other strides are fine.
+Tensor unit_last_stride(const Tensor& t) { return t.size(-1) <= 1 || t.stride(-1) == 1 ? t : contiguous(t); }
+
+// A new tensor shaped like `like` with last dim `last`, laid out as [..., rows, heads, last]
+// (heads = dim -3): torch's flash kernel gives its output this layout, and then merging the
+// heads back into [batch, rows, heads * last] is a view.
+Tensor empty_rows_by_head(const Tensor& like, int64_t last) {
+  DimVector sizes(like.sizes().begin(), like.sizes().end());
+  sizes.back() = last;
+  if (like.dim() < 3) return empty(sizes, like.dtype(), like.device());
+  std::swap(sizes[sizes.size() - 2], sizes[sizes.size() - 3]);
+  return transpose(empty(sizes, like.dtype(), like.device()), -3, -2);
 }
 
 double scale_of(const Tensor& query, std::optional<double> scale) {
   return scale.value_or(1.0 / std::sqrt(static_cast<double>(query.size(-1))));
-}
-
-DimVector with_last(IntArrayRef sizes, int64_t last) {
-  DimVector out(sizes.begin(), sizes.end());
-  out.back() = last;
-  return out;
 }
 
 std::tuple<Tensor, Tensor> flash_attention_cpu(const Tensor& query_in, const Tensor& key_in, const Tensor& value_in,
@@ -272,16 +329,16 @@ std::tuple<Tensor, Tensor> flash_attention_cpu(const Tensor& query_in, const Ten
   const char* op = "_scaled_dot_product_flash_attention_for_cpu";
   check_supported(dropout_p, attn_mask, op);
   AttentionShape s = attention_shape(query_in, key_in, value_in, op);
-  Tensor q = contiguous(query_in), k = contiguous(key_in), v = contiguous(value_in);
-  Tensor out = empty(with_last(q.sizes(), s.value_dim), q.dtype(), q.device());
+  VT_CHECK_KIND(query_in.dtype() == ScalarType::Float32 || query_in.dtype() == ScalarType::Float64,
+                ErrorKind::NotImplemented, op, "(): the fused kernel takes float32 and float64, got ",
+                dtype_name(query_in.dtype()));
+  Tensor q = unit_last_stride(query_in), k = unit_last_stride(key_in), v = unit_last_stride(value_in);
+  Tensor out = empty_rows_by_head(q, s.value_dim);
   Tensor lse = empty(IntArrayRef(q.sizes().data(), q.dim() - 1), q.dtype(), q.device());
-  VT_CHECK_KIND(q.dtype() == ScalarType::Float32 || q.dtype() == ScalarType::Float64, ErrorKind::NotImplemented, op,
-                "(): the fused kernel takes float32 and float64, got ", dtype_name(q.dtype()));
   dispatch_floating_types(q.dtype(), op, [&](auto tag) {
     using T = decltype(tag);
     if constexpr (std::is_same_v<T, float> || std::is_same_v<T, double>) {
-      attention_forward<T>(q.data<T>(), k.data<T>(), v.data<T>(), out.data<T>(), lse.data<T>(), s, is_causal,
-                           T(scale_of(q, scale)));
+      attention_forward<T>(q, k, v, out, lse.data<T>(), s, is_causal, T(scale_of(q, scale)));
     }
   });
   return {out, lse};
@@ -294,19 +351,22 @@ std::tuple<Tensor, Tensor, Tensor> flash_attention_backward_cpu(
   const char* op = "_scaled_dot_product_flash_attention_for_cpu_backward";
   check_supported(dropout_p, attn_mask, op);
   AttentionShape s = attention_shape(query_in, key_in, value_in, op);
-  Tensor q = contiguous(query_in), k = contiguous(key_in), v = contiguous(value_in);
-  Tensor grad_out = contiguous(to(grad_out_in, q.dtype())), out = contiguous(out_in), lse = contiguous(logsumexp_in);
-  VT_CHECK(grad_out.numel() == s.heads * s.queries * s.value_dim && out.numel() == grad_out.numel() &&
-               lse.numel() == s.heads * s.queries,
+  VT_CHECK_KIND(query_in.dtype() == ScalarType::Float32 || query_in.dtype() == ScalarType::Float64,
+                ErrorKind::NotImplemented, op, "(): the fused kernel takes float32 and float64, got ",
+                dtype_name(query_in.dtype()));
+  VT_CHECK(std::ranges::equal(grad_out_in.sizes(), out_in.sizes()) && grad_out_in.dim() == query_in.dim() &&
+               grad_out_in.size(-1) == s.value_dim && grad_out_in.size(-2) == s.queries &&
+               logsumexp_in.numel() == s.heads * s.queries,
            op, "(): grad_out, out and logsumexp do not match the query, key and value shapes");
-  VT_CHECK_KIND(q.dtype() == ScalarType::Float32 || q.dtype() == ScalarType::Float64, ErrorKind::NotImplemented, op,
-                "(): the fused kernel takes float32 and float64, got ", dtype_name(q.dtype()));
-  Tensor dq = empty_like(q), dk = empty_like(k), dv = empty_like(v);
+  Tensor q = unit_last_stride(query_in), k = unit_last_stride(key_in), v = unit_last_stride(value_in);
+  Tensor grad_out = unit_last_stride(to(grad_out_in, q.dtype())), out = unit_last_stride(out_in);
+  Tensor lse = contiguous(logsumexp_in);
+  Tensor dq = empty_rows_by_head(q, s.head_dim), dk = empty_rows_by_head(k, s.head_dim),
+         dv = empty_rows_by_head(v, s.value_dim);
   dispatch_floating_types(q.dtype(), op, [&](auto tag) {
     using T = decltype(tag);
     if constexpr (std::is_same_v<T, float> || std::is_same_v<T, double>) {
-      attention_backward<T>(grad_out.data<T>(), q.data<T>(), k.data<T>(), v.data<T>(), out.data<T>(), lse.data<T>(),
-                            dq.data<T>(), dk.data<T>(), dv.data<T>(), s, is_causal, T(scale_of(q, scale)));
+      attention_backward<T>(grad_out, q, k, v, out, lse.data<T>(), dq, dk, dv, s, is_causal, T(scale_of(q, scale)));
     }
   });
   return {dq, dk, dv};

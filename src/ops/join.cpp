@@ -89,30 +89,11 @@ Tensor stack_composite(std::span<const Tensor> tensors, int64_t dim) {
   return cat(expanded, d);
 }
 
-}  // namespace
-
-VT_REGISTRATION(join_ops) {
-  Registry& r = Registry::instance();
-  r.define("cat(Tensor[] tensors, int dim=0) -> Tensor");
-  r.define("stack(Tensor[] tensors, int dim=0) -> Tensor");
-  register_kernel("cat", DispatchKey::CPU, &cat_kernel);
-  register_kernel("cat", DispatchKey::CUDA, &cat_kernel);  // built from copies: serves every backend
-  register_kernel("cat", DispatchKey::Autograd, &cat_grad);
-  register_composite("stack", &stack_composite);
-}
-
-Tensor cat(std::span<const Tensor> tensors, int64_t dim) {
-  static const TypedOp<Tensor(std::span<const Tensor>, int64_t)> op("cat");
-  return op(tensors, dim);
-}
-Tensor stack(std::span<const Tensor> tensors, int64_t dim) {
-  static const TypedOp<Tensor(std::span<const Tensor>, int64_t)> op("stack");
-  return op(tensors, dim);
-}
-
-// split, chunk and unbind return views; they are compositions of narrow and select and need
-// no entry in the registry of their own.
-std::vector<Tensor> split(const Tensor& self, int64_t split_size, int64_t dim) {
+// split and unbind return views of self (narrow and select). They are ops of their own so that
+// autograd records one node for all the parts, whose backward joins the parts' gradients with
+// one cat or stack (as torch's SplitBackward0 and UnbindBackward0 do) instead of writing each
+// into a zero tensor of self's size.
+std::vector<Tensor> split_kernel(const Tensor& self, int64_t split_size, int64_t dim) {
   VT_CHECK(self.dim() > 0, "split expects at least a 1-dimensional tensor");
   VT_CHECK(split_size >= 0, "split expects split_size be non-negative, but got split_size=", split_size);
   int64_t d = wrap_dim(dim, self.dim());
@@ -127,7 +108,7 @@ std::vector<Tensor> split(const Tensor& self, int64_t split_size, int64_t dim) {
   return parts;
 }
 
-std::vector<Tensor> split_with_sizes(const Tensor& self, IntArrayRef sizes, int64_t dim) {
+std::vector<Tensor> split_with_sizes_kernel(const Tensor& self, IntArrayRef sizes, int64_t dim) {
   int64_t d = wrap_dim(dim, self.dim());
   int64_t total = 0;
   for (int64_t s : sizes) {
@@ -146,6 +127,54 @@ std::vector<Tensor> split_with_sizes(const Tensor& self, IntArrayRef sizes, int6
   return parts;
 }
 
+std::vector<Tensor> unbind_kernel(const Tensor& self, int64_t dim) {
+  VT_CHECK_INDEX(self.dim() > 0, "Dimension specified as 0 but tensor has no dimensions");
+  int64_t d = wrap_dim(dim, self.dim());
+  std::vector<Tensor> parts;
+  for (int64_t i = 0; i < self.sizes()[d]; ++i) parts.push_back(select(self, d, i));
+  return parts;
+}
+
+}  // namespace
+
+VT_REGISTRATION(join_ops) {
+  Registry& r = Registry::instance();
+  r.define("cat(Tensor[] tensors, int dim=0) -> Tensor");
+  r.define("stack(Tensor[] tensors, int dim=0) -> Tensor");
+  register_kernel("cat", DispatchKey::CPU, &cat_kernel);
+  register_kernel("cat", DispatchKey::CUDA, &cat_kernel);  // built from copies: serves every backend
+  register_kernel("cat", DispatchKey::Autograd, &cat_grad);
+  register_composite("stack", &stack_composite);
+  r.define("split.Tensor(Tensor(a -> *) self, SymInt split_size, int dim=0) -> Tensor(a)[]");
+  r.define("split_with_sizes(Tensor(a -> *) self, SymInt[] split_sizes, int dim=0) -> Tensor(a)[]");
+  r.define("unbind.int(Tensor(a -> *) self, int dim=0) -> Tensor(a)[]");
+  register_composite("split.Tensor", &split_kernel);
+  register_composite("split_with_sizes", &split_with_sizes_kernel);
+  register_composite("unbind.int", &unbind_kernel);
+}
+
+Tensor cat(std::span<const Tensor> tensors, int64_t dim) {
+  static const TypedOp<Tensor(std::span<const Tensor>, int64_t)> op("cat");
+  return op(tensors, dim);
+}
+Tensor stack(std::span<const Tensor> tensors, int64_t dim) {
+  static const TypedOp<Tensor(std::span<const Tensor>, int64_t)> op("stack");
+  return op(tensors, dim);
+}
+
+std::vector<Tensor> split(const Tensor& self, int64_t split_size, int64_t dim) {
+  static const TypedOp<std::vector<Tensor>(const Tensor&, int64_t, int64_t)> op("split.Tensor");
+  return op(self, split_size, dim);
+}
+std::vector<Tensor> split_with_sizes(const Tensor& self, IntArrayRef sizes, int64_t dim) {
+  static const TypedOp<std::vector<Tensor>(const Tensor&, IntArrayRef, int64_t)> op("split_with_sizes");
+  return op(self, sizes, dim);
+}
+std::vector<Tensor> unbind(const Tensor& self, int64_t dim) {
+  static const TypedOp<std::vector<Tensor>(const Tensor&, int64_t)> op("unbind.int");
+  return op(self, dim);
+}
+
 std::vector<Tensor> chunk(const Tensor& self, int64_t chunks, int64_t dim) {
   VT_CHECK(self.dim() > 0, "chunk expects at least a 1-dimensional tensor");
   VT_CHECK(chunks > 0, "chunk expects `chunks` to be greater than 0, got: ", chunks);
@@ -156,14 +185,6 @@ std::vector<Tensor> chunk(const Tensor& self, int64_t chunks, int64_t dim) {
     return split_with_sizes(self, sizes, dim);
   }
   return split(self, split_size, dim);
-}
-
-std::vector<Tensor> unbind(const Tensor& self, int64_t dim) {
-  VT_CHECK(self.dim() > 0, "Dimension specified as 0 but tensor has no dimensions");
-  int64_t d = wrap_dim(dim, self.dim());
-  std::vector<Tensor> parts;
-  for (int64_t i = 0; i < self.sizes()[d]; ++i) parts.push_back(select(self, d, i));
-  return parts;
 }
 
 }  // namespace vt

@@ -151,6 +151,50 @@ Tensor as_strided_grad(const Tensor& self, IntArrayRef size, IntArrayRef stride,
   return out;
 }
 
+// The views of split and unbind as outputs of one node: `join` turns the parts' gradients
+// (zeros for parts that got none) into self's gradient.
+template <class Forward, class Join>
+std::vector<Tensor> record_parts(const Tensor& self, const char* node_name, Forward&& forward, Join join) {
+  std::vector<Tensor> parts = below_autograd([&] { return forward(self); });
+  if (has_tangent(self)) {
+    std::vector<Tensor> tangents = below_autograd([&] { return forward(tangent_of(self)); });
+    for (size_t i = 0; i < parts.size(); ++i) set_tangent(parts[i], tangents[i]);
+  }
+  if (!self.requires_grad()) return parts;
+  std::vector<DimVector> shapes;
+  for (const Tensor& p : parts) shapes.emplace_back(p.sizes());
+  auto node = make_node(node_name, {&self}, [join, shapes](FunctionNode&, const TensorList& g) {
+    std::vector<Tensor> grads;
+    for (size_t i = 0; i < shapes.size(); ++i) {
+      grads.push_back(i < g.size() && g[i].defined() ? g[i] : Tensor());
+    }
+    const Tensor* any = nullptr;
+    for (const Tensor& grad : grads) {
+      if (grad.defined()) any = &grad;
+    }
+    if (!any) return TensorList{Tensor()};
+    for (size_t i = 0; i < grads.size(); ++i) {
+      if (!grads[i].defined()) grads[i] = zeros(shapes[i], any->dtype(), any->device());
+    }
+    return TensorList{join(grads)};
+  });
+  for (const Tensor& p : parts) set_history(p, node);
+  return parts;
+}
+
+std::vector<Tensor> split_grad(const Tensor& self, int64_t split_size, int64_t dim) {
+  return record_parts(self, "SplitBackward0", [&](const Tensor& x) { return split(x, split_size, dim); },
+                      [dim](const std::vector<Tensor>& g) { return cat(g, dim); });
+}
+std::vector<Tensor> split_with_sizes_grad(const Tensor& self, IntArrayRef sizes, int64_t dim) {
+  return record_parts(self, "SplitWithSizesBackward0", [&](const Tensor& x) { return split_with_sizes(x, sizes, dim); },
+                      [dim](const std::vector<Tensor>& g) { return cat(g, dim); });
+}
+std::vector<Tensor> unbind_grad(const Tensor& self, int64_t dim) {
+  return record_parts(self, "UnbindBackward0", [&](const Tensor& x) { return unbind(x, dim); },
+                      [dim](const std::vector<Tensor>& g) { return stack(g, dim); });
+}
+
 }  // namespace
 
 VT_REGISTRATION(shape_autograd) {
@@ -164,6 +208,9 @@ VT_REGISTRATION(shape_autograd) {
   register_autograd("unsqueeze", &unsqueeze_grad);
   register_autograd("slice.Tensor", &slice_grad);
   register_autograd("select.int", &select_grad);
+  register_autograd("split.Tensor", &split_grad);
+  register_autograd("split_with_sizes", &split_with_sizes_grad);
+  register_autograd("unbind.int", &unbind_grad);
   register_autograd("diagonal", &diagonal_grad);
   register_autograd("unfold", &unfold_grad);
   register_autograd("as_strided", &as_strided_grad);

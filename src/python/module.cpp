@@ -10,6 +10,7 @@
 #include "vt/cuda.h"
 #include "vt/dispatch.h"
 #include "vt/parallel.h"
+#include "vt/profiler.h"
 
 namespace vt::python {
 
@@ -177,6 +178,35 @@ void bind_registry(nb::module_& m) {
   m.def("_set_size_type", [](nb::handle type) { g_size_type = type.inc_ref().ptr(); });
 }
 
+// The profiler's C++ side; `vibetensor.profiler` builds torch's API on it.
+class ProfilerRange {
+ public:
+  explicit ProfilerRange(std::string_view name) : name_(profiler::intern(name)) {}
+  void enter() { scope_.emplace(name_, profiler::EventKind::UserRange); }
+  void exit() { scope_.reset(); }
+
+ private:
+  const std::string* name_;
+  std::optional<profiler::Scope> scope_;
+};
+
+void bind_profiler(nb::module_& m) {
+  m.def("_profiler_start", &profiler::start);
+  m.def("_profiler_stop", [] {
+    static constexpr const char* kKinds[] = {"op", "autograd", "user"};
+    nb::list events;
+    for (const profiler::Event& e : profiler::stop()) {
+      events.append(nb::make_tuple(*e.name, kKinds[static_cast<int>(e.kind)], e.thread, e.depth, e.start_ns, e.end_ns));
+    }
+    return events;
+  }, "Stops the profiler; returns (name, kind, thread, depth, start_ns, end_ns) per event, in the order they ended.");
+  m.def("_profiler_enabled", &profiler::enabled);
+  nb::class_<ProfilerRange>(m, "_ProfilerRange")
+      .def(nb::init<std::string_view>(), nb::arg("name"))
+      .def("enter", &ProfilerRange::enter)
+      .def("exit", &ProfilerRange::exit);
+}
+
 }  // namespace
 
 nb::object size_object(IntArrayRef sizes) {
@@ -205,4 +235,5 @@ NB_MODULE(_C, m) {
   bind_factories(m);
   bind_type_rules(m);
   bind_registry(m);
+  bind_profiler(m);
 }

@@ -1030,6 +1030,21 @@ add(
         "empty": [((0, 4), (1, 1, 2))], "noncontig": [((5, 6), (1, 2, 3)), ((5, 6), (0, 1, 3))],
         "large": [(LARGE, (1, 100, 200))]},
         errors=[("out_of_range", (3, 4), (1, 3, 2)), ("0dim", (), (0, 0, 1))]),
+    shape_entry("split.Tensor", fn=call("split"), method="split", cases={
+        "basic": [((5, 4), (2,)), ((5, 4), (3, 1)), ((5, 4), (4, -1)), ((5, 4), (10,))],
+        "empty": [((0, 4), (2,)), ((3, 0), (0, 1))], "noncontig": [((5, 6), (2, 1))],
+        "large": [(LARGE, (100,))]},
+        errors=[("negative_size", (3, 4), (-1,)), ("zero_size", (3, 4), (0,)), ("0dim", (), (1,)),
+                ("dim_out_of_range", (3, 4), (1, 2))]),
+    shape_entry("split_with_sizes", fn=call("split"), method="split", cases={
+        "basic": [((5, 4), ([2, 3],)), ((5, 4), ([1, 0, 3], 1)), ((5, 4), ([4], -1))],
+        "empty": [((0, 4), ([0],)), ((3, 0), ([0, 0], 1))], "noncontig": [((5, 6), ([3, 3], 1))],
+        "large": [(LARGE, ([100, 221], 1))]},
+        errors=[("wrong_total", (3, 4), ([1, 1],)), ("negative", (3, 4), ([4, -1],))]),
+    shape_entry("unbind.int", fn=call("unbind"), method="unbind", cases={
+        "basic": [((3, 4), ()), ((3, 4), (1,)), ((2, 3, 4), (-1,))],
+        "empty": [((0, 4), ()), ((3, 0), (0,))], "noncontig": [((5, 6), (1,))], "large": [(LARGE, ())]},
+        errors=[("0dim", (), ()), ("dim_out_of_range", (3, 4), (2,))]),
     shape_entry("select.int", fn=call("select"), method="select", cases={
         "basic": [((3, 4), (1, 2)), ((3, 4), (0, -1)), ((2, 3, 4), (2, 0))],
         "empty": [((0, 4), (1, 2))], "noncontig": [((5, 6), (1, 2)), ((5, 6), (0, 4))],
@@ -2938,6 +2953,13 @@ def attention_samples(dtype, kind):
         yield Sample(q, k, v)
         yield Sample(q, k, v, is_causal=True)
         yield Sample(q, k, v, scale=0.3)
+    if kind == "noncontig":
+        # query, key and value as views into one packed (batch, length, 3, heads, dim) projection,
+        # as multi-head attention makes them: rows with gaps between them
+        packed = T((2, 5, 3, 3, 4), dtype, seed=30)
+        q, k, v = (t.transpose(1, 2) for t in packed.unbind(2))
+        yield Sample(q, k, v)
+        yield Sample(q, k, v, is_causal=True)
 
 
 add(OpInfo("_scaled_dot_product_flash_attention_for_cpu", fn=flash_attention, samples=attention_samples,

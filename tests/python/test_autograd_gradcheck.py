@@ -124,6 +124,11 @@ DIFFERENTIABLE = {
     "copy_": [Case(lambda x, y: copy_of(x).copy_(y * y), (2, 3), (3,)), first_order(assign_column, (2, 3), (2,))],
     "fill_": [Case(lambda x: copy_of(x).fill_(2.0) * x, (2, 3))],
     "narrow": [first_order(lambda x: x.narrow(1, 1, 2), (2, 3))],
+    # one node for all the parts; parts that get no gradient (the middle ones here) count as zeros
+    "split.Tensor": [Case(lambda x: (lambda p: p[0] * 2 + p[2])((x * x).split(2, 1)), (2, 6)),
+                     Case(lambda x: x.chunk(3)[2] * x.chunk(3)[0].sum(), (5, 2))],
+    "split_with_sizes": [Case(lambda x: (lambda p: p[1].sum() * p[0])((x * x).split([1, 3], 1)), (2, 4))],
+    "unbind.int": [Case(lambda x: (lambda p: p[0] * p[2])((x * x).unbind(1)), (2, 3, 2))],
     "select.int": [first_order(lambda x: x.select(1, 2), (2, 3)), first_order(lambda x: x[1], (2, 3))],
     "slice.Tensor": [first_order(lambda x: x[1:, ::2], (3, 4))],
     "diagonal": [first_order(lambda x: x.diagonal(1), (3, 3))],

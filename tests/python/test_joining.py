@@ -184,7 +184,5 @@ def test_split_errors():
     raises_like_torch(lambda m, t: m.chunk(t, 1), make(()))
 
 
-@pytest.mark.xfail(strict=True, reason="unbind of a 0-dim tensor raises RuntimeError; torch raises IndexError "
-                   "'Dimension specified as 0 but tensor has no dimensions'")
 def test_unbind_0dim_errors():
     raises_like_torch(lambda m, t: m.unbind(t), make(()))

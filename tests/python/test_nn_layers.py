@@ -258,11 +258,14 @@ def test_multihead_attention_with_masks(batch_first, need_weights, average, bool
                                                             average_attn_weights=average))
 
 
+@pytest.mark.parametrize("batch_first", [False, True])
 @pytest.mark.parametrize("options", [dict(kdim=5, vdim=6), dict(add_bias_kv=True, add_zero_attn=True),
                                      dict(bias=False)], ids=["kdim-vdim", "bias_kv-zero_attn", "no-bias"])
-def test_multihead_attention_variants(options):
+def test_multihead_attention_variants(options, batch_first):
     q, k, v = randn(3, 2, 8), randn(4, 2, options.get("kdim", 8), seed=1), randn(4, 2, options.get("vdim", 8), seed=2)
-    torch_module, _ = check_layer(lambda nn: nn.MultiheadAttention(8, 4, **options), q, k, v)
+    if batch_first:
+        q, k, v = (t.transpose(0, 1) for t in (q, k, v))
+    torch_module, _ = check_layer(lambda nn: nn.MultiheadAttention(8, 4, batch_first=batch_first, **options), q, k, v)
     assert ("in_proj_weight" in torch_module.state_dict()) == ("kdim" not in options)
 
 
@@ -271,6 +274,36 @@ def test_multihead_attention_self_attention_unbatched_and_3d_mask():
     mask = torch.rand(2, 5, 5, generator=torch.Generator().manual_seed(3), dtype=torch.float64)
     check_layer(lambda nn: nn.MultiheadAttention(8, 2), x, mask,
                 call=lambda m, inp, am: m(inp, inp, inp, attn_mask=am))
+
+
+@pytest.mark.parametrize("need_weights", [False, True])
+def test_multi_head_attention_forward_with_static_key_and_value(need_weights):
+    """F.multi_head_attention_forward with precomputed (N * heads, S, head_dim) keys and values."""
+    embed, heads = 8, 2
+    weights = [randn(3 * embed, embed, seed=4), randn(3 * embed, seed=5), randn(embed, embed, seed=6),
+               randn(embed, seed=7)]
+    query = randn(3, 2, embed)
+    static_k, static_v = randn(2 * heads, 4, embed // heads, seed=8), randn(2 * heads, 4, embed // heads, seed=9)
+
+    def run(lib, tensors):
+        w_in, b_in, w_out, b_out, q, sk, sv = tensors
+        return lib.nn.functional.multi_head_attention_forward(
+            q, q, q, embed, heads, w_in, b_in, None, None, False, 0.0, w_out, b_out, need_weights=need_weights,
+            static_k=sk, static_v=sv)
+    torch_tensors = [t.double() for t in (*weights, query, static_k, static_v)]
+    expected = run(torch, torch_tensors)
+    actual = run(vt, [to_vt(t) for t in torch_tensors])
+    for a, e in zip(actual, expected):
+        if e is None:
+            assert a is None
+        else:
+            assert_close(a, e, 1e-12, "output")
+
+
+def test_multihead_attention_unbatched_batch_first():
+    x = randn(5, 8)
+    check_layer(lambda nn: nn.MultiheadAttention(8, 2, batch_first=True), x,
+                call=lambda m, inp: m(inp, inp, inp, need_weights=False))
 
 
 def test_multihead_attention_causal_self_attention_with_sdpa():

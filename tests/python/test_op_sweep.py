@@ -139,7 +139,13 @@ def storage_base(t):
 
 def check_layout(actual, expected, vt_input, torch_input, what):
     """Views: the result's strides and storage offset are torch's, and it shares the input's
-    storage exactly when torch's does (reshape and contiguous copy only where torch copies)."""
+    storage exactly when torch's does (reshape and contiguous copy only where torch copies).
+    Ops returning several views (split, unbind) are checked part by part."""
+    if isinstance(expected, (list, tuple)):
+        assert len(actual) == len(expected), f"{what}: {len(actual)} parts; torch's has {len(expected)}"
+        for a, e in zip(actual, expected):
+            check_layout(a, e, vt_input, torch_input, what)
+        return
     if expected.numel() == 0:
         return
     assert tuple(actual.stride()) == tuple(expected.stride()), (

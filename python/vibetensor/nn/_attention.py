@@ -1,9 +1,10 @@
 """F.multi_head_attention_forward and its mask helpers (torch.nn.functional), composed of
 registered ops so autograd covers them.
 
-Sequence-first layout throughout: query (L, N, E), key and value (S, N, E). With
-need_weights=False the heads go through F.scaled_dot_product_attention; with need_weights=True
-the softmax weights are computed explicitly so they can be returned.
+The public function takes torch's sequence-first layout, query (L, N, E) and key and value
+(S, N, E), and works batch-first inside, where splitting the heads out of a projection is a
+view. With need_weights=False the heads go through F.scaled_dot_product_attention; with
+need_weights=True the softmax weights are computed explicitly so they can be returned.
 """
 import math
 import warnings
@@ -75,14 +76,22 @@ def _in_projection_packed(q, k, v, w, b=None):
     """q, k, v projected by the stacked (3E, E) weight, with one matmul when they are the same tensor."""
     E = q.size(-1)
     if k is v and q is k:  # self-attention
-        proj = _nn.linear(q, w, b).unflatten(-1, (3, E))
-        return proj.select(-2, 0), proj.select(-2, 1), proj.select(-2, 2)
+        return _nn.linear(q, w, b).unflatten(-1, (3, E)).unbind(-2)
     w_q, w_k, w_v = w.chunk(3)
     b_q, b_k, b_v = (None, None, None) if b is None else b.chunk(3)
     if k is v:  # encoder-decoder attention: key and value share one matmul
         kv = _nn.linear(k, _C.cat([w_k, w_v]), None if b is None else _C.cat([b_k, b_v])).unflatten(-1, (2, E))
-        return _nn.linear(q, w_q, b_q), kv.select(-2, 0), kv.select(-2, 1)
+        return (_nn.linear(q, w_q, b_q), *kv.unbind(-2))
     return _nn.linear(q, w_q, b_q), _nn.linear(k, w_k, b_k), _nn.linear(v, w_v, b_v)
+
+
+def _map_distinct(fn, query, key, value):
+    """fn applied to query, key and value, once per distinct tensor: `query is key` and `key is
+    value` stay as they were, so self-attention keeps its single packed projection."""
+    k = fn(key)
+    v = k if value is key else fn(value)
+    q = k if query is key else fn(query)
+    return q, k, v
 
 
 def multi_head_attention_forward(query, key, value, embed_dim_to_check, num_heads, in_proj_weight, in_proj_bias,
@@ -90,14 +99,44 @@ def multi_head_attention_forward(query, key, value, embed_dim_to_check, num_head
                                  training=True, key_padding_mask=None, need_weights=True, attn_mask=None,
                                  use_separate_proj_weight=False, q_proj_weight=None, k_proj_weight=None,
                                  v_proj_weight=None, static_k=None, static_v=None, average_attn_weights=True,
-                                 is_causal=False):
+                                 is_causal=False, _batch_first=False):
+    """torch's F.multi_head_attention_forward. `_batch_first` (ours) takes and returns (N, L, E)
+    tensors, the layout the work is done in: nn.MultiheadAttention(batch_first=True) passes its
+    inputs straight through, and then no step copies for a change of layout."""
     is_batched = _mha_shape_check(query, key, value, key_padding_mask, attn_mask, num_heads)
+    batch_dim = 0 if _batch_first else 1
     if not is_batched:  # treat an unbatched input as a batch of one
-        query, key, value = query.unsqueeze(1), key.unsqueeze(1), value.unsqueeze(1)
+        query, key, value = _map_distinct(lambda x: x.unsqueeze(batch_dim), query, key, value)
         if key_padding_mask is not None:
             key_padding_mask = key_padding_mask.unsqueeze(0)
-    tgt_len, bsz, embed_dim = query.shape
-    src_len = key.shape[0]
+    if not _batch_first:
+        query, key, value = _map_distinct(lambda x: x.transpose(0, 1), query, key, value)
+    output, weights = _attention_batch_first(
+        query, key, value, embed_dim_to_check, num_heads, in_proj_weight, in_proj_bias, bias_k, bias_v,
+        add_zero_attn, dropout_p, out_proj_weight, out_proj_bias, training, key_padding_mask, need_weights,
+        attn_mask, use_separate_proj_weight, q_proj_weight, k_proj_weight, v_proj_weight, static_k, static_v,
+        average_attn_weights, is_causal)
+    if not _batch_first:
+        output = output.transpose(0, 1)
+    if not is_batched:
+        output = output.squeeze(batch_dim)
+        if weights is not None:
+            weights = weights.squeeze(0)
+    return output, weights
+
+
+def _split_heads(x, num_heads):
+    """(N, L, E) -> (N, heads, L, head_dim): a view, as the attention kernel takes strided heads."""
+    return x.unflatten(-1, (num_heads, -1)).transpose(1, 2)
+
+
+def _attention_batch_first(query, key, value, embed_dim_to_check, num_heads, in_proj_weight, in_proj_bias, bias_k,
+                           bias_v, add_zero_attn, dropout_p, out_proj_weight, out_proj_bias, training,
+                           key_padding_mask, need_weights, attn_mask, use_separate_proj_weight, q_proj_weight,
+                           k_proj_weight, v_proj_weight, static_k, static_v, average_attn_weights, is_causal):
+    """The batched body: query (N, L, E), key and value (N, S, E); returns (N, L, E) and the weights."""
+    bsz, tgt_len, embed_dim = query.shape
+    src_len = key.shape[1]
     key_padding_mask = _canonical_mask(key_padding_mask, "key_padding_mask", _none_or_dtype(attn_mask), "attn_mask",
                                        query.dtype)
     if is_causal and attn_mask is None:
@@ -116,15 +155,16 @@ def multi_head_attention_forward(query, key, value, embed_dim_to_check, num_head
         raise AssertionError(f"embed_dim {embed_dim} not divisible by num_heads {num_heads}")
     if use_separate_proj_weight:
         if key.shape[:2] != value.shape[:2]:
-            raise AssertionError(f"key's sequence and batch dims {key.shape[:2]} do not match value's "
-                                 f"{value.shape[:2]}")
+            raise AssertionError(f"key's sequence and batch dims {key.shape[1::-1]} do not match value's "
+                                 f"{value.shape[1::-1]}")
         b_q, b_k, b_v = (None, None, None) if in_proj_bias is None else in_proj_bias.chunk(3)
         q = _nn.linear(query, q_proj_weight, b_q)
         k = _nn.linear(key, k_proj_weight, b_k)
         v = _nn.linear(value, v_proj_weight, b_v)
     else:
         if key.shape != value.shape:
-            raise AssertionError(f"key shape {key.shape} does not match value shape {value.shape}")
+            raise AssertionError(f"key shape {key.transpose(0, 1).shape} does not match value shape "
+                                 f"{value.transpose(0, 1).shape}")
         q, k, v = _in_projection_packed(query, key, value, in_proj_weight, in_proj_bias)
 
     if attn_mask is not None:
@@ -145,8 +185,8 @@ def multi_head_attention_forward(query, key, value, embed_dim_to_check, num_head
             raise AssertionError("bias cannot be added to static key.")
         if static_v is not None:
             raise AssertionError("bias cannot be added to static value.")
-        k = _C.cat([k, bias_k.repeat(1, bsz, 1)])
-        v = _C.cat([v, bias_v.repeat(1, bsz, 1)])
+        k = _C.cat([k, bias_k.transpose(0, 1).expand(bsz, 1, embed_dim)], dim=1)
+        v = _C.cat([v, bias_v.transpose(0, 1).expand(bsz, 1, embed_dim)], dim=1)
         if attn_mask is not None:
             attn_mask = _nn.pad(attn_mask, (0, 1))
         if key_padding_mask is not None:
@@ -155,63 +195,48 @@ def multi_head_attention_forward(query, key, value, embed_dim_to_check, num_head
         raise AssertionError("bias_k is set but bias_v is None" if bias_k is not None
                              else "bias_v is set but bias_k is None")
 
-    # (L, N, E) -> (N * heads, L, head_dim)
-    q = q.reshape(tgt_len, bsz * num_heads, head_dim).transpose(0, 1)
-    k = k.reshape(k.shape[0], bsz * num_heads, head_dim).transpose(0, 1) if static_k is None else static_k
-    v = v.reshape(v.shape[0], bsz * num_heads, head_dim).transpose(0, 1) if static_v is None else static_v
+    # static_k and static_v come as (N * heads, S, head_dim), as in torch.
+    q = _split_heads(q, num_heads)
+    k = _split_heads(k, num_heads) if static_k is None else static_k.unflatten(0, (bsz, num_heads))
+    v = _split_heads(v, num_heads) if static_v is None else static_v.unflatten(0, (bsz, num_heads))
     if add_zero_attn:
-        zeros = _C.zeros((bsz * num_heads, 1, head_dim), dtype=k.dtype, device=k.device)
-        k = _C.cat([k, zeros], dim=1)
-        v = _C.cat([v, zeros], dim=1)
+        zeros = _C.zeros((bsz, num_heads, 1, head_dim), dtype=k.dtype, device=k.device)
+        k = _C.cat([k, zeros], dim=2)
+        v = _C.cat([v, zeros], dim=2)
         if attn_mask is not None:
             attn_mask = _nn.pad(attn_mask, (0, 1))
         if key_padding_mask is not None:
             key_padding_mask = _nn.pad(key_padding_mask, (0, 1))
-    src_len = k.size(1)
+    src_len = k.size(2)
 
+    if attn_mask is not None:  # (1 or N * heads, L, S) -> 4-D
+        attn_mask = attn_mask.unsqueeze(0) if attn_mask.size(0) == 1 else attn_mask.unflatten(0, (bsz, num_heads))
     if key_padding_mask is not None:
         if key_padding_mask.shape[0] != bsz:
             raise AssertionError(f"Expected key_padded_mask.shape[0] to be {bsz}, but got {key_padding_mask.shape[0]}")
         if key_padding_mask.shape[1] != src_len:
             raise AssertionError(f"Expected key_padded_mask.shape[1] to be {src_len}, but got "
                                  f"{key_padding_mask.shape[1]}")
-        key_padding_mask = (key_padding_mask.reshape(bsz, 1, 1, src_len).expand(-1, num_heads, -1, -1)
-                            .reshape(bsz * num_heads, 1, src_len))
+        key_padding_mask = key_padding_mask.reshape(bsz, 1, 1, src_len)
         attn_mask = key_padding_mask if attn_mask is None else attn_mask + key_padding_mask
+    # attn_mask is now None or 4-D, broadcasting against (N, heads, L, S).
     if not training:
         dropout_p = 0.0
 
     if need_weights:
-        q_scaled = q * math.sqrt(1.0 / float(head_dim))
         if is_causal and attn_mask is None:
             raise AssertionError("FIXME: is_causal not implemented for need_weights")
+        weights = _C.matmul(q * math.sqrt(1.0 / float(head_dim)), k.transpose(-2, -1))
         if attn_mask is not None:
-            weights = _C.baddbmm(attn_mask, q_scaled, k.transpose(-2, -1))
-        else:
-            weights = _C.bmm(q_scaled, k.transpose(-2, -1))
+            weights = weights + attn_mask
         weights = _nn.softmax(weights, dim=-1)
         if dropout_p > 0.0:
             weights = _nn.dropout(weights, p=dropout_p)
-        output = _C.bmm(weights, v).transpose(0, 1).reshape(tgt_len * bsz, embed_dim)
-        output = _nn.linear(output, out_proj_weight, out_proj_bias).reshape(tgt_len, bsz, -1)
-        weights = weights.reshape(bsz, num_heads, tgt_len, src_len)
+        output = _C.matmul(weights, v).transpose(1, 2).flatten(2)
+        output = _nn.linear(output, out_proj_weight, out_proj_bias)
         if average_attn_weights:
             weights = weights.mean(dim=1)
-        if not is_batched:
-            output, weights = output.squeeze(1), weights.squeeze(0)
         return output, weights
 
-    if attn_mask is not None:
-        if attn_mask.size(0) == 1 and attn_mask.dim() == 3:
-            attn_mask = attn_mask.unsqueeze(0)
-        else:
-            attn_mask = attn_mask.reshape(bsz, num_heads, -1, src_len)
-    q = q.reshape(bsz, num_heads, tgt_len, head_dim)
-    k = k.reshape(bsz, num_heads, src_len, head_dim)
-    v = v.reshape(bsz, num_heads, src_len, head_dim)
     output = _nn.scaled_dot_product_attention(q, k, v, attn_mask, dropout_p, is_causal)
-    output = output.permute(2, 0, 1, 3).reshape(bsz * tgt_len, embed_dim)
-    output = _nn.linear(output, out_proj_weight, out_proj_bias).reshape(tgt_len, bsz, -1)
-    if not is_batched:
-        output = output.squeeze(1)
-    return output, None
+    return _nn.linear(output.transpose(1, 2).flatten(2), out_proj_weight, out_proj_bias), None

@@ -80,17 +80,6 @@ class MultiheadAttention(Module):
         key_padding_mask = F._canonical_mask(key_padding_mask, "key_padding_mask", F._none_or_dtype(attn_mask),
                                              "attn_mask", query.dtype)
         attn_mask = F._canonical_mask(attn_mask, "attn_mask", None, "", query.dtype, check_other=False)
-        if self.batch_first and is_batched:
-            # Transpose to sequence-first, keeping `query is key is value` true for self-attention
-            # so the packed projection stays one matmul.
-            if key is value:
-                if query is key:
-                    query = key = value = query.transpose(1, 0)
-                else:
-                    query, key = (x.transpose(1, 0) for x in (query, key))
-                    value = key
-            else:
-                query, key, value = (x.transpose(1, 0) for x in (query, key, value))
         separate = {}
         if not self._qkv_same_embed_dim:
             separate = dict(use_separate_proj_weight=True, q_proj_weight=self.q_proj_weight,
@@ -99,9 +88,8 @@ class MultiheadAttention(Module):
             query, key, value, self.embed_dim, self.num_heads, self.in_proj_weight, self.in_proj_bias, self.bias_k,
             self.bias_v, self.add_zero_attn, self.dropout, self.out_proj.weight, self.out_proj.bias,
             training=self.training, key_padding_mask=key_padding_mask, need_weights=need_weights,
-            attn_mask=attn_mask, average_attn_weights=average_attn_weights, is_causal=is_causal, **separate)
-        if self.batch_first and is_batched:
-            return output.transpose(1, 0), weights
+            attn_mask=attn_mask, average_attn_weights=average_attn_weights, is_causal=is_causal,
+            _batch_first=self.batch_first and is_batched, **separate)
         return output, weights
 
     def merge_masks(self, attn_mask, key_padding_mask, query):
