@@ -4,8 +4,10 @@
 // backward, which recomputes the probabilities instead of storing the L x S matrix.
 //
 // Each (batch, head) is one task; its keys and values are first transposed into a scratch
-// buffer so that every inner loop runs over contiguous memory with independent accumulators,
-// which the compiler vectorizes without reassociating sums.
+// buffer so that every inner loop runs over contiguous memory. Queries go in blocks of four
+// rows: each key or value row loaded is used four times, and the four rows' sums are
+// independent register accumulators, so the multiply-adds overlap instead of waiting on one
+// another (one row at a time, the weighted sum of value rows was one long dependency chain).
 #include <algorithm>
 #include <cmath>
 #include <limits>
@@ -70,58 +72,156 @@ VT_ALWAYS_INLINE void transpose_into(Rows<const T> in, int64_t rows, int64_t col
   }
 }
 
-// scores[j] = scale * q . k_j for j < count, from keys transposed to head_dim x keys.
-template <class T>
-VT_ALWAYS_INLINE void row_scores(const T* q, const T* __restrict keys_t, int64_t head_dim, int64_t keys,
-                                 int64_t count, T scale, T* __restrict scores) {
-  for (int64_t j = 0; j < count; ++j) scores[j] = T(0);
-  for (int64_t d = 0; d < head_dim; ++d) {
-    const T qd = q[d] * scale;
-    const T* row = keys_t + d * keys;
-    for (int64_t j = 0; j < count; ++j) scores[j] += qd * row[j];
+constexpr int kQueryBlock = 4;
+constexpr int64_t kMaxBlockedHeadDim = 128;  // head dims up to this take the two-vector score loop
+
+// scores[r * ld + j] = scale * q[r] . k_j for r < NR, j < count, from keys transposed to
+// head_dim x keys.
+template <int NR, class T>
+VT_ALWAYS_INLINE void block_scores(const T* const* q, const T* __restrict keys_t, int64_t head_dim, int64_t keys,
+                                   int64_t count, T scale, T* __restrict scores, int64_t ld) {
+  for (int r = 0; r < NR; ++r) {
+    for (int64_t j = 0; j < count; ++j) scores[r * ld + j] = T(0);
+    for (int64_t d = 0; d < head_dim; ++d) {
+      const T qd = q[r][d] * scale;
+      const T* row = keys_t + d * keys;
+      for (int64_t j = 0; j < count; ++j) scores[r * ld + j] += qd * row[j];
+    }
   }
 }
-
-// The float version keeps eight scores in a register across the whole head dim (one store per
-// eight scores instead of one per multiply-add).
-VT_ALWAYS_INLINE void row_scores(const float* q, const float* __restrict keys_t, int64_t head_dim, int64_t keys,
-                                 int64_t count, float scale, float* __restrict scores) {
+// Sixteen keys (two vectors) by NR rows per step: 2 * NR independent accumulators, with the
+// query values scaled once per block and broadcast from memory.
+template <int NR>
+VT_ALWAYS_INLINE void block_scores(const float* const* q, const float* __restrict keys_t, int64_t head_dim,
+                                   int64_t keys, int64_t count, float scale, float* __restrict scores, int64_t ld) {
+  float scaled[NR][kMaxBlockedHeadDim];
+  const bool blocked = head_dim <= kMaxBlockedHeadDim;
+  if (blocked) {
+    for (int r = 0; r < NR; ++r) {
+      for (int64_t d = 0; d < head_dim; ++d) scaled[r][d] = q[r][d] * scale;
+    }
+  }
   int64_t j = 0;
+  if (blocked) {
+    for (; j + 2 * kLanes <= count; j += 2 * kLanes) {
+      f8 lo[NR], hi[NR];
+      for (int r = 0; r < NR; ++r) lo[r] = hi[r] = splat(0.0f);
+      for (int64_t d = 0; d < head_dim; ++d) {
+        const f8 k0 = load(keys_t + d * keys + j), k1 = load(keys_t + d * keys + j + kLanes);
+        for (int r = 0; r < NR; ++r) {
+          const f8 qd = splat(scaled[r][d]);
+          lo[r] += qd * k0;
+          hi[r] += qd * k1;
+        }
+      }
+      for (int r = 0; r < NR; ++r) {
+        store(scores + r * ld + j, lo[r]);
+        store(scores + r * ld + j + kLanes, hi[r]);
+      }
+    }
+  }
   for (; j + kLanes <= count; j += kLanes) {
-    f8 acc = splat(0.0f);
-    for (int64_t d = 0; d < head_dim; ++d) acc += splat(q[d] * scale) * load(keys_t + d * keys + j);
-    store(scores + j, acc);
+    f8 acc[NR];
+    for (int r = 0; r < NR; ++r) acc[r] = splat(0.0f);
+    for (int64_t d = 0; d < head_dim; ++d) {
+      const f8 k = load(keys_t + d * keys + j);
+      for (int r = 0; r < NR; ++r) acc[r] += splat(q[r][d] * scale) * k;
+    }
+    for (int r = 0; r < NR; ++r) store(scores + r * ld + j, acc[r]);
   }
   for (; j < count; ++j) {
-    float acc = 0;
-    for (int64_t d = 0; d < head_dim; ++d) acc += q[d] * scale * keys_t[d * keys + j];
-    scores[j] = acc;
+    for (int r = 0; r < NR; ++r) {
+      float acc = 0;
+      for (int64_t d = 0; d < head_dim; ++d) acc += q[r][d] * scale * keys_t[d * keys + j];
+      scores[r * ld + j] = acc;
+    }
   }
 }
 
-// out[d] = sum_j weights[j] * rows[j][d]: the probability-weighted sum of value rows (and of key
-// rows for the query gradient), accumulated in registers rather than in `out`.
-template <class T>
-VT_ALWAYS_INLINE void weighted_row_sum(const T* __restrict weights, Rows<const T> rows, int64_t count, int64_t width,
-                                       T* __restrict out) {
-  for (int64_t d = 0; d < width; ++d) out[d] = T(0);
-  for (int64_t j = 0; j < count; ++j) {
-    const T* row = rows.row(j);
-    for (int64_t d = 0; d < width; ++d) out[d] += weights[j] * row[d];
+// out[r][d] = sum_j weights[r * ld + j] * rows[j][d] for r < NR, j < count: probabilities times
+// value rows (and score gradients times key rows for the query gradient).
+template <int NR, class T>
+VT_ALWAYS_INLINE void block_weighted_sum(const T* __restrict weights, int64_t ld, Rows<const T> rows, int64_t count,
+                                         int64_t width, T* const* out) {
+  for (int r = 0; r < NR; ++r) {
+    for (int64_t d = 0; d < width; ++d) out[r][d] = T(0);
+    for (int64_t j = 0; j < count; ++j) {
+      const T w = weights[r * ld + j];
+      const T* row = rows.row(j);
+      for (int64_t d = 0; d < width; ++d) out[r][d] += w * row[d];
+    }
   }
 }
-VT_ALWAYS_INLINE void weighted_row_sum(const float* __restrict weights, Rows<const float> rows, int64_t count,
-                                       int64_t width, float* __restrict out) {
+template <int NR>
+VT_ALWAYS_INLINE void block_weighted_sum(const float* __restrict weights, int64_t ld, Rows<const float> rows,
+                                         int64_t count, int64_t width, float* const* out) {
   int64_t d = 0;
+  for (; d + 2 * kLanes <= width; d += 2 * kLanes) {
+    f8 lo[NR], hi[NR];
+    for (int r = 0; r < NR; ++r) lo[r] = hi[r] = splat(0.0f);
+    for (int64_t j = 0; j < count; ++j) {
+      const f8 v0 = load(rows.row(j) + d), v1 = load(rows.row(j) + d + kLanes);
+      for (int r = 0; r < NR; ++r) {
+        const f8 w = splat(weights[r * ld + j]);
+        lo[r] += w * v0;
+        hi[r] += w * v1;
+      }
+    }
+    for (int r = 0; r < NR; ++r) {
+      store(out[r] + d, lo[r]);
+      store(out[r] + d + kLanes, hi[r]);
+    }
+  }
   for (; d + kLanes <= width; d += kLanes) {
-    f8 acc = splat(0.0f);
-    for (int64_t j = 0; j < count; ++j) acc += splat(weights[j]) * load(rows.row(j) + d);
-    store(out + d, acc);
+    f8 acc[NR];
+    for (int r = 0; r < NR; ++r) acc[r] = splat(0.0f);
+    for (int64_t j = 0; j < count; ++j) {
+      const f8 v = load(rows.row(j) + d);
+      for (int r = 0; r < NR; ++r) acc[r] += splat(weights[r * ld + j]) * v;
+    }
+    for (int r = 0; r < NR; ++r) store(out[r] + d, acc[r]);
   }
   for (; d < width; ++d) {
-    float acc = 0;
-    for (int64_t j = 0; j < count; ++j) acc += weights[j] * rows.row(j)[d];
-    out[d] = acc;
+    for (int r = 0; r < NR; ++r) {
+      float acc = 0;
+      for (int64_t j = 0; j < count; ++j) acc += weights[r * ld + j] * rows.row(j)[d];
+      out[r][d] = acc;
+    }
+  }
+}
+
+// rows[j][d] += sum_r weights[r * ld + j] * x[r][d] for j < count: the key and value gradients,
+// one update of each row per block of queries.
+template <int NR, class T>
+VT_ALWAYS_INLINE void block_rank_update(const T* __restrict weights, int64_t ld, const T* const* x, int64_t count,
+                                        int64_t width, Rows<T> rows) {
+  for (int64_t j = 0; j < count; ++j) {
+    T* row = rows.row(j);
+    for (int r = 0; r < NR; ++r) {
+      const T w = weights[r * ld + j];
+      for (int64_t d = 0; d < width; ++d) row[d] += w * x[r][d];
+    }
+  }
+}
+template <int NR>
+VT_ALWAYS_INLINE void block_rank_update(const float* __restrict weights, int64_t ld, const float* const* x,
+                                        int64_t count, int64_t width, Rows<float> rows) {
+  int64_t d = 0;
+  for (; d + kLanes <= width; d += kLanes) {
+    f8 xs[NR];
+    for (int r = 0; r < NR; ++r) xs[r] = load(x[r] + d);
+    for (int64_t j = 0; j < count; ++j) {
+      f8 acc = load(rows.row(j) + d);
+      for (int r = 0; r < NR; ++r) acc += splat(weights[r * ld + j]) * xs[r];
+      store(rows.row(j) + d, acc);
+    }
+  }
+  for (; d < width; ++d) {
+    for (int64_t j = 0; j < count; ++j) {
+      float acc = rows.row(j)[d];
+      for (int r = 0; r < NR; ++r) acc += weights[r * ld + j] * x[r][d];
+      rows.row(j)[d] = acc;
+    }
   }
 }
 
@@ -148,35 +248,74 @@ VT_ALWAYS_INLINE int64_t visible_keys(int64_t i, int64_t keys, bool is_causal) {
   return is_causal ? std::min(i + 1, keys) : keys;
 }
 
-// Per-head scratch: keys and values transposed, one row of probabilities and its gradient.
+// Per-head scratch: keys and values transposed, a block of probability rows and their gradients.
 template <class T>
 struct HeadScratch {
   explicit HeadScratch(const AttentionShape& s)
-      : keys_t(s.head_dim * s.keys), values_t(s.value_dim * s.keys), probs(s.keys), dprobs(s.keys) {}
+      : keys_t(s.head_dim * s.keys), values_t(s.value_dim * s.keys), probs(kQueryBlock * s.keys),
+        dprobs(kQueryBlock * s.keys) {}
   std::vector<T> keys_t, values_t, probs, dprobs;
 };
+
+// A block of NR query rows starting at row `first`, with the keys each row sees. Rows later in
+// a causal block see more keys; the block works on the widest count, with zero probabilities
+// past each row's own.
+template <int NR>
+struct QueryBlock {
+  int64_t first;
+  int64_t counts[NR];
+  int64_t widest;
+  QueryBlock(int64_t first_row, const AttentionShape& s, bool is_causal) : first(first_row), widest(0) {
+    for (int r = 0; r < NR; ++r) {
+      counts[r] = visible_keys(first + r, s.keys, is_causal);
+      widest = std::max(widest, counts[r]);
+    }
+  }
+  template <class T>
+  void rows_of(Rows<T> m, T** out) const {
+    for (int r = 0; r < NR; ++r) out[r] = m.row(first + r);
+  }
+};
+
+template <int NR, class T>
+VT_ALWAYS_INLINE void forward_block(const QueryBlock<NR>& b, Rows<const T> qh, Rows<const T> vh, Rows<T> oh, T* lseh,
+                                    const AttentionShape& s, T scale, HeadScratch<T>& scratch) {
+  const T* q[NR];
+  T* o[NR];
+  b.rows_of(qh, q);
+  b.rows_of(oh, o);
+  if (b.widest == 0) {  // no keys: zeros, as torch's safe softmax gives
+    for (int r = 0; r < NR; ++r) {
+      std::fill_n(o[r], s.value_dim, T(0));
+      lseh[b.first + r] = -std::numeric_limits<T>::infinity();
+    }
+    return;
+  }
+  T* probs = scratch.probs.data();
+  const int64_t ld = s.keys;
+  block_scores<NR>(q, scratch.keys_t.data(), s.head_dim, s.keys, b.widest, scale, probs, ld);
+  for (int r = 0; r < NR; ++r) {
+    T* p = probs + r * ld;
+    const int64_t count = b.counts[r];
+    const T peak = row_max(p, count);
+    const T total = exp_shifted(p, count, peak);
+    const T inv_total = T(1) / total;
+    for (int64_t j = 0; j < count; ++j) p[j] *= inv_total;
+    std::fill(p + count, p + b.widest, T(0));
+    lseh[b.first + r] = peak + std::log(total);
+  }
+  block_weighted_sum<NR>(probs, ld, vh, b.widest, s.value_dim, o);
+}
 
 template <class T>
 VT_ALWAYS_INLINE void forward_head(Rows<const T> qh, Rows<const T> kh, Rows<const T> vh, Rows<T> oh, T* lseh,
                                    const AttentionShape& s, bool is_causal, T scale, HeadScratch<T>& scratch) {
-  T* probs = scratch.probs.data();
   transpose_into(kh, s.keys, s.head_dim, scratch.keys_t.data());
-  for (int64_t i = 0; i < s.queries; ++i) {
-    const int64_t count = visible_keys(i, s.keys, is_causal);
-    T* o = oh.row(i);
-    if (count == 0) {  // nothing to attend to: zeros, as torch's safe softmax gives
-      for (int64_t d = 0; d < s.value_dim; ++d) o[d] = T(0);
-      lseh[i] = -std::numeric_limits<T>::infinity();
-      continue;
-    }
-    row_scores(qh.row(i), scratch.keys_t.data(), s.head_dim, s.keys, count, scale, probs);
-    const T peak = row_max(probs, count);
-    const T total = exp_shifted(probs, count, peak);
-    const T inv_total = T(1) / total;
-    for (int64_t j = 0; j < count; ++j) probs[j] *= inv_total;
-    weighted_row_sum(probs, vh, count, s.value_dim, o);
-    lseh[i] = peak + std::log(total);
+  int64_t i = 0;
+  for (; i + kQueryBlock <= s.queries; i += kQueryBlock) {
+    forward_block(QueryBlock<kQueryBlock>(i, s, is_causal), qh, vh, oh, lseh, s, scale, scratch);
   }
+  for (; i < s.queries; ++i) forward_block(QueryBlock<1>(i, s, is_causal), qh, vh, oh, lseh, s, scale, scratch);
 }
 
 // The tensors of one head's backward, as rows.
@@ -189,43 +328,54 @@ struct BackwardHead {
 
 // With p = softmax row and dO the output gradient: dV += p^T dO, dp = dO V^T,
 // ds = p (dp - rowsum(dO * O)), dQ = scale ds K, dK += scale ds^T Q.
+template <int NR, class T>
+VT_ALWAYS_INLINE void backward_block(const QueryBlock<NR>& b, const BackwardHead<T>& h, const AttentionShape& s,
+                                     T scale, HeadScratch<T>& scratch) {
+  const T *q[NR], *go[NR], *o[NR];
+  T* dq[NR];
+  b.rows_of(h.q, q);
+  b.rows_of(h.grad_out, go);
+  b.rows_of(h.out, o);
+  b.rows_of(h.dq, dq);
+  if (b.widest == 0) {
+    for (int r = 0; r < NR; ++r) std::fill_n(dq[r], s.head_dim, T(0));
+    return;
+  }
+  T* probs = scratch.probs.data();
+  T* ds = scratch.dprobs.data();  // the probability gradients, then the score gradients in place
+  const int64_t ld = s.keys;
+  block_scores<NR>(q, scratch.keys_t.data(), s.head_dim, s.keys, b.widest, scale, probs, ld);
+  block_scores<NR>(go, scratch.values_t.data(), s.value_dim, s.keys, b.widest, T(1), ds, ld);
+  for (int r = 0; r < NR; ++r) {
+    T* p = probs + r * ld;
+    T* dsr = ds + r * ld;
+    const int64_t count = b.counts[r];
+    exp_shifted(p, count, h.lse[b.first + r]);
+    T go_dot_o = 0;
+    for (int64_t d = 0; d < s.value_dim; ++d) go_dot_o += go[r][d] * o[r][d];
+    for (int64_t j = 0; j < count; ++j) dsr[j] = p[j] * (dsr[j] - go_dot_o) * scale;
+    std::fill(p + count, p + b.widest, T(0));
+    std::fill(dsr + count, dsr + b.widest, T(0));
+  }
+  block_weighted_sum<NR>(ds, ld, h.k, b.widest, s.head_dim, dq);
+  block_rank_update<NR>(ds, ld, q, b.widest, s.head_dim, h.dk);
+  block_rank_update<NR>(probs, ld, go, b.widest, s.value_dim, h.dv);
+}
+
 template <class T>
 VT_ALWAYS_INLINE void backward_head(const BackwardHead<T>& h, const AttentionShape& s, bool is_causal, T scale,
                                     HeadScratch<T>& scratch) {
-  T* probs = scratch.probs.data();
-  T* dprobs = scratch.dprobs.data();
   transpose_into(h.k, s.keys, s.head_dim, scratch.keys_t.data());
   transpose_into(h.v, s.keys, s.value_dim, scratch.values_t.data());
   for (int64_t j = 0; j < s.keys; ++j) {
     std::fill_n(h.dk.row(j), s.head_dim, T(0));
     std::fill_n(h.dv.row(j), s.value_dim, T(0));
   }
-  for (int64_t i = 0; i < s.queries; ++i) {
-    const int64_t count = visible_keys(i, s.keys, is_causal);
-    const T* qi = h.q.row(i);
-    const T* go = h.grad_out.row(i);
-    const T* oi = h.out.row(i);
-    T* dqi = h.dq.row(i);
-    if (count == 0) {
-      for (int64_t d = 0; d < s.head_dim; ++d) dqi[d] = T(0);
-      continue;
-    }
-    row_scores(qi, scratch.keys_t.data(), s.head_dim, s.keys, count, scale, probs);
-    exp_shifted(probs, count, h.lse[i]);
-    row_scores(go, scratch.values_t.data(), s.value_dim, s.keys, count, T(1), dprobs);
-    T go_dot_o = 0;
-    for (int64_t d = 0; d < s.value_dim; ++d) go_dot_o += go[d] * oi[d];
-    T* ds = dprobs;  // the score gradients replace the probability gradients in place
-    for (int64_t j = 0; j < count; ++j) ds[j] = probs[j] * (dprobs[j] - go_dot_o) * scale;
-    weighted_row_sum(ds, h.k, count, s.head_dim, dqi);
-    for (int64_t j = 0; j < count; ++j) {
-      const T p = probs[j], ds_j = ds[j];
-      T* __restrict dkj = h.dk.row(j);
-      T* __restrict dvj = h.dv.row(j);
-      for (int64_t d = 0; d < s.head_dim; ++d) dkj[d] += ds_j * qi[d];
-      for (int64_t d = 0; d < s.value_dim; ++d) dvj[d] += p * go[d];
-    }
+  int64_t i = 0;
+  for (; i + kQueryBlock <= s.queries; i += kQueryBlock) {
+    backward_block(QueryBlock<kQueryBlock>(i, s, is_causal), h, s, scale, scratch);
   }
+  for (; i < s.queries; ++i) backward_block(QueryBlock<1>(i, s, is_causal), h, s, scale, scratch);
 }
 
 // float heads get an AVX2+FMA build of the loops above (picked at load time); double stays portable.
