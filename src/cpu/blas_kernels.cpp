@@ -13,6 +13,8 @@
 namespace vt::linalg {
 void check_mm(const Tensor& a, const Tensor& b);
 void check_bmm(const Tensor& a, const Tensor& b);
+Tensor addmm_decomposed(const Tensor& self, const Tensor& mat1, const Tensor& mat2, const Scalar& beta,
+                        const Scalar& alpha);
 }  // namespace vt::linalg
 
 namespace vt::cpu {
@@ -40,16 +42,18 @@ void use_one_blas_thread() {
   (void)once;
 }
 
+// c = alpha * a @ b + beta * c (beta 0: c is only written).
 template <class T>
-void gemm_blas(const T* a, BlasOperand la, const T* b, BlasOperand lb, T* c, int64_t n, int64_t k, int64_t m) {
+void gemm_blas(const T* a, BlasOperand la, const T* b, BlasOperand lb, T* c, int64_t n, int64_t k, int64_t m, T alpha,
+               T beta) {
   use_one_blas_thread();
   auto ta = la.transposed ? CblasTrans : CblasNoTrans;
   auto tb = lb.transposed ? CblasTrans : CblasNoTrans;
   auto block = [&](const T* a_block, const T* b_block, T* c_block, int64_t rows, int64_t cols) {
     if constexpr (std::is_same_v<T, float>) {
-      cblas_sgemm(CblasRowMajor, ta, tb, rows, cols, k, 1.0f, a_block, la.ld, b_block, lb.ld, 0.0f, c_block, m);
+      cblas_sgemm(CblasRowMajor, ta, tb, rows, cols, k, alpha, a_block, la.ld, b_block, lb.ld, beta, c_block, m);
     } else {
-      cblas_dgemm(CblasRowMajor, ta, tb, rows, cols, k, 1.0, a_block, la.ld, b_block, lb.ld, 0.0, c_block, m);
+      cblas_dgemm(CblasRowMajor, ta, tb, rows, cols, k, alpha, a_block, la.ld, b_block, lb.ld, beta, c_block, m);
     }
   };
   constexpr int64_t kGrainFlops = int64_t{1} << 20;
@@ -84,12 +88,14 @@ void gemm_loop(const Tensor& a, const Tensor& b, T* c, int64_t n, int64_t k, int
   });
 }
 
-// c (contiguous [n, m]) = a [n, k] @ b [k, m]
-void gemm(const Tensor& a, const Tensor& b, const Tensor& c) {
+// c (contiguous [n, m]) = alpha * a [n, k] @ b [k, m] + beta * c; alpha and beta other than
+// 1 and 0 are for float32/float64 only (addmm's BLAS path).
+void gemm(const Tensor& a, const Tensor& b, const Tensor& c, double alpha = 1, double beta = 0) {
   int64_t n = a.size(0), k = a.size(1), m = b.size(1);
   if (c.numel() == 0) return;
   if (k == 0) {
-    fill_(c, 0);
+    if (beta == 0) fill_(c, 0);
+    else if (beta != 1) mul_(c, scalar_to_tensor(Scalar(beta)));
     return;
   }
   ScalarType type = a.dtype();
@@ -105,8 +111,11 @@ void gemm(const Tensor& a, const Tensor& b, const Tensor& c) {
       cb = contiguous(b);
       lb = BlasOperand{false, m};
     }
-    if (type == ScalarType::Float32) gemm_blas(ca.data<float>(), *la, cb.data<float>(), *lb, c.data<float>(), n, k, m);
-    else gemm_blas(ca.data<double>(), *la, cb.data<double>(), *lb, c.data<double>(), n, k, m);
+    if (type == ScalarType::Float32) {
+      gemm_blas(ca.data<float>(), *la, cb.data<float>(), *lb, c.data<float>(), n, k, m, float(alpha), float(beta));
+    } else {
+      gemm_blas(ca.data<double>(), *la, cb.data<double>(), *lb, c.data<double>(), n, k, m, alpha, beta);
+    }
     return;
   }
   dispatch_all_types(type, "mm", [&](auto tag) {
@@ -123,6 +132,29 @@ Tensor mm_cpu(const Tensor& a, const Tensor& b) {
   linalg::check_mm(a, b);
   Tensor out = empty_tensor(std::vector<int64_t>{a.size(0), b.size(1)}, a.dtype(), a.device());
   gemm(a, b, out);
+  return out;
+}
+
+// self + alpha * (a @ b) with BLAS accumulating into a copy of self (torch's addmm): one pass
+// over the output instead of a product and then an add. Other dtypes, beta other than 1 and
+// a self that needs type promotion take the decomposed form.
+Tensor addmm_cpu(const Tensor& self, const Tensor& a, const Tensor& b, const Scalar& beta, const Scalar& alpha) {
+  ScalarType type = a.dtype();
+  bool blas = (type == ScalarType::Float32 || type == ScalarType::Float64) && b.dtype() == type &&
+              self.dtype() == type && a.dim() == 2 && b.dim() == 2 && self.dim() <= 2 && beta.to_double() == 1;
+  if (blas) {
+    linalg::check_mm(a, b);
+    const int64_t n = a.size(0), m = b.size(1);
+    // self must broadcast to [n, m] (sizes 1 or equal, aligned from the right)
+    for (int64_t d = 0; d < self.dim() && blas; ++d) {
+      int64_t want = d == self.dim() - 1 ? m : n;
+      blas = self.size(d) == want || self.size(d) == 1;
+    }
+  }
+  if (!blas) return linalg::addmm_decomposed(self, a, b, beta, alpha);
+  Tensor out = empty_tensor(std::vector<int64_t>{a.size(0), b.size(1)}, type, a.device());
+  copy_(out, expand(self, out.sizes()));
+  gemm(a, b, out, alpha.to_double(), 1.0);
   return out;
 }
 
@@ -150,6 +182,7 @@ Tensor bmm_cpu(const Tensor& a, const Tensor& b) {
 VT_REGISTRATION(blas_cpu) {
   register_kernel("mm", DispatchKey::CPU, &mm_cpu);
   register_kernel("bmm", DispatchKey::CPU, &bmm_cpu);
+  register_kernel("addmm", DispatchKey::CPU, &addmm_cpu);
 }
 
 }  // namespace vt::cpu

@@ -10,8 +10,18 @@ namespace vt {
 
 namespace {
 
+// With a bias, the rows of the input (folded into one matrix when that is a view) go through
+// addmm, which adds the bias inside the matrix product, as torch's linear does.
 Tensor linear_composite(const Tensor& input, const Tensor& weight, const std::optional<Tensor>& bias) {
   VT_CHECK(weight.dim() == 1 || weight.dim() == 2, "linear(): weight must be 1-D or 2-D, got ", weight.dim(), "-D");
+  if (bias && weight.dim() == 2 && input.dim() == 2) return addmm(*bias, input, t(weight));
+  if (bias && weight.dim() == 2 && input.dim() > 2 && bias->dim() == 1 && input.is_contiguous() &&
+      input.size(-1) == weight.size(1)) {
+    DimVector out_shape(input.sizes().begin(), input.sizes().end());
+    out_shape.back() = weight.size(0);
+    Tensor rows = reshape(input, std::vector<int64_t>{input.numel() / std::max<int64_t>(input.size(-1), 1), input.size(-1)});
+    return reshape(addmm(*bias, rows, t(weight)), out_shape);
+  }
   Tensor out = matmul(input, weight.dim() == 2 ? t(weight) : weight);
   return bias ? add(out, *bias) : out;
 }
@@ -30,9 +40,6 @@ Tensor scaled_sum(const Tensor& self, Tensor product, const Scalar& beta, const 
   return add(b == 1 ? self : mul(self, scale_of(self, beta)), product);
 }
 
-Tensor addmm_composite(const Tensor& self, const Tensor& mat1, const Tensor& mat2, const Scalar& beta, const Scalar& alpha) {
-  return scaled_sum(self, mm(mat1, mat2), beta, alpha);
-}
 
 Tensor baddbmm_composite(const Tensor& self, const Tensor& b1, const Tensor& b2, const Scalar& beta, const Scalar& alpha) {
   return scaled_sum(self, bmm(b1, b2), beta, alpha);
@@ -241,6 +248,15 @@ Tensor sdpa_composite(const Tensor& query, const Tensor& key, const Tensor& valu
 
 }  // namespace
 
+namespace linalg {
+// addmm from mm and pointwise ops: the CUDA kernel, and the CPU kernel's path for what BLAS
+// does not take.
+Tensor addmm_decomposed(const Tensor& self, const Tensor& mat1, const Tensor& mat2, const Scalar& beta,
+                        const Scalar& alpha) {
+  return scaled_sum(self, mm(mat1, mat2), beta, alpha);
+}
+}  // namespace linalg
+
 VT_REGISTRATION(composite_ops) {
   Registry& r = Registry::instance();
   r.define("linear(Tensor input, Tensor weight, Tensor? bias=None) -> Tensor");
@@ -260,7 +276,7 @@ VT_REGISTRATION(composite_ops) {
   r.define("constant_pad_nd(Tensor self, SymInt[] pad, Scalar value=0) -> Tensor");
   r.define("scaled_dot_product_attention(Tensor query, Tensor key, Tensor value, Tensor? attn_mask=None, float dropout_p=0.0, bool is_causal=False, *, float? scale=None, bool enable_gqa=False) -> Tensor");
   register_composite("linear", &linear_composite);
-  register_composite("addmm", &addmm_composite);
+  register_kernel("addmm", DispatchKey::CUDA, &linalg::addmm_decomposed);  // CPU: src/cpu/blas_kernels.cpp
   register_composite("baddbmm", &baddbmm_composite);
   register_composite("outer", &outer_composite);
   register_composite("dot", &dot_composite);

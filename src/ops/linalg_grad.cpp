@@ -1,4 +1,4 @@
-// Derivatives of mm and bmm (matmul is composed of them, so it needs none of its own).
+// Derivatives of mm, bmm and addmm (matmul is composed of them, so it needs none of its own).
 #include "vt/autograd/record.h"
 
 namespace vt::autograd {
@@ -32,11 +32,32 @@ Tensor bmm_grad(const Tensor& a, const Tensor& b) {
   return out;
 }
 
+// out = beta * self + alpha * a @ b; self may broadcast (a bias row).
+Tensor addmm_grad(const Tensor& self, const Tensor& a, const Tensor& b, const Scalar& beta, const Scalar& alpha) {
+  Tensor out = below_autograd([&] { return addmm(self, a, b, beta, alpha); });
+  forward_tangent(out, {&self, &a, &b}, [&] {
+    return addmm(addmm(tangent_or_zeros(self), tangent_or_zeros(a), b, beta, alpha), a, tangent_or_zeros(b), 1, alpha);
+  });
+  if (!any_requires_grad({&self, &a, &b})) return out;
+  auto scaled = [](const Tensor& g, const Scalar& s) { return s.to_double() == 1 ? g : mul(g, scalar_to_tensor(s)); };
+  auto node = make_node("AddmmBackward0", {&self, &a, &b},
+                        [beta, alpha, scaled, self_sizes = DimVector(self.sizes())](FunctionNode& n, const TensorList& g) {
+    return TensorList{n.needs_input_grad(0) ? sum_to(scaled(g[0], beta), self_sizes) : Tensor(),
+                      n.needs_input_grad(1) ? scaled(mm(g[0], t(n.saved(1))), alpha) : Tensor(),
+                      n.needs_input_grad(2) ? scaled(mm(t(n.saved(0)), g[0]), alpha) : Tensor()};
+  });
+  node->save(a);
+  node->save(b);
+  set_history(out, node);
+  return out;
+}
+
 }  // namespace
 
 VT_REGISTRATION(linalg_autograd) {
   register_autograd("mm", &mm_grad);
   register_autograd("bmm", &bmm_grad);
+  register_autograd("addmm", &addmm_grad);
 }
 
 }  // namespace vt::autograd

@@ -406,7 +406,10 @@ def seeded(fn):
 
 DIFFERENTIABLE.update({
     "linear": [Case(lambda x, w, b: F.linear(x, w, b), (2, 3), (4, 3), (4,)), Case(lambda x, w: F.linear(x, w), (3,), (2, 3))],
-    "addmm": [Case(lambda s, a, b: vt.addmm(s, a, b, beta=0.5, alpha=2), (2, 2), (2, 3), (3, 2))],
+    "addmm": [Case(lambda s, a, b: vt.addmm(s, a, b, beta=0.5, alpha=2), (2, 2), (2, 3), (3, 2)),
+              # the BLAS path (beta 1) with a broadcast bias row, as linear uses it
+              Case(lambda s, a, b: vt.addmm(s, a, b, alpha=2), (2,), (3, 4), (4, 2)),
+              Case(lambda x, w, b: vt.nn.functional.linear(x, w, b), (2, 3, 4), (5, 4), (5,))],
     "baddbmm": [Case(lambda s, a, b: vt.baddbmm(s, a, b), (2, 2, 2), (2, 2, 3), (2, 3, 2))],
     "outer": [Case(lambda a, b: vt.outer(a, b), (3,), (2,))],
     "dot": [Case(lambda a, b: vt.dot(a, b), (3,), (3,))],
