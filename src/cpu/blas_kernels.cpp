@@ -135,6 +135,24 @@ Tensor mm_cpu(const Tensor& a, const Tensor& b) {
   return out;
 }
 
+// out [n, m] = self broadcast. A bias row (the common case) is copied row by row; the general
+// broadcasting copy costs several times more per element.
+void copy_broadcast(const Tensor& self, const Tensor& out) {
+  const int64_t n = out.size(0), m = out.size(1);
+  if (n == 0 || m == 0) return;
+  const bool bias_row = self.numel() == m && self.is_contiguous() && (self.dim() == 1 || self.size(0) == 1);
+  if (!bias_row || m == 1) {
+    copy_(out, expand(self, out.sizes()));
+    return;
+  }
+  const size_t row_bytes = static_cast<size_t>(m) * out.itemsize();
+  const char* row = static_cast<const char*>(self.data_ptr());
+  char* dst = static_cast<char*>(out.data_ptr());
+  parallel_for(0, n, std::max<int64_t>(1, kGrainSize / m), [&](int64_t lo, int64_t hi) {
+    for (int64_t i = lo; i < hi; ++i) std::memcpy(dst + i * row_bytes, row, row_bytes);
+  });
+}
+
 // self + alpha * (a @ b) with BLAS accumulating into a copy of self (torch's addmm): one pass
 // over the output instead of a product and then an add. Other dtypes, beta other than 1 and
 // a self that needs type promotion take the decomposed form.
@@ -153,7 +171,7 @@ Tensor addmm_cpu(const Tensor& self, const Tensor& a, const Tensor& b, const Sca
   }
   if (!blas) return linalg::addmm_decomposed(self, a, b, beta, alpha);
   Tensor out = empty_tensor(std::vector<int64_t>{a.size(0), b.size(1)}, type, a.device());
-  copy_(out, expand(self, out.sizes()));
+  copy_broadcast(self, out);
   gemm(a, b, out, alpha.to_double(), 1.0);
   return out;
 }
