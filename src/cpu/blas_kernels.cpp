@@ -1,4 +1,5 @@
-// mm and bmm on the CPU: OpenBLAS for float32/float64; a cache-friendly loop with a wide
+// mm, bmm and addmm on the CPU: float32 through our AVX-512 kernel (src/cpu/sgemm.cpp) where
+// the CPU has it, else OpenBLAS, as float64 always; a cache-friendly loop with a wide
 // accumulator row for the other dtypes (float16/bfloat16 accumulate in float, integers in
 // their own type, wrapping like torch).
 #include <cblas.h>
@@ -6,6 +7,7 @@
 #include <cstring>
 #include <vector>
 
+#include "src/cpu/sgemm.h"
 #include "vt/dispatch.h"
 #include "vt/ops.h"
 #include "vt/parallel.h"
@@ -51,6 +53,12 @@ void gemm_blas(const T* a, BlasOperand la, const T* b, BlasOperand lb, T* c, int
   auto tb = lb.transposed ? CblasTrans : CblasNoTrans;
   auto block = [&](const T* a_block, const T* b_block, T* c_block, int64_t rows, int64_t cols) {
     if constexpr (std::is_same_v<T, float>) {
+      if (has_avx512_sgemm()) {
+        const int64_t a_rs = la.transposed ? 1 : la.ld, a_cs = la.transposed ? la.ld : 1;
+        const int64_t b_rs = lb.transposed ? 1 : lb.ld, b_cs = lb.transposed ? lb.ld : 1;
+        sgemm_avx512(rows, cols, k, alpha, a_block, a_rs, a_cs, b_block, b_rs, b_cs, beta, c_block, m);
+        return;
+      }
       cblas_sgemm(CblasRowMajor, ta, tb, rows, cols, k, alpha, a_block, la.ld, b_block, lb.ld, beta, c_block, m);
     } else {
       cblas_dgemm(CblasRowMajor, ta, tb, rows, cols, k, alpha, a_block, la.ld, b_block, lb.ld, beta, c_block, m);

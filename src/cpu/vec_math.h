@@ -26,7 +26,12 @@ VT_ALWAYS_INLINE f8 load(const float* p) {
   return v;
 }
 VT_ALWAYS_INLINE void store(float* p, f8 v) { std::memcpy(p, &v, sizeof v); }
-VT_ALWAYS_INLINE f8 splat(float x) { return f8{} + x; }
+// A broadcast (one vbroadcastss). `f8{} + x` costs a scalar add first (0 + x is not x for
+// x = -0.0), and an initializer list of eight x's became a chain of inserts in the clones.
+VT_ALWAYS_INLINE f8 splat(float x) {
+  f8 v = {x};
+  return __builtin_shufflevector(v, v, 0, 0, 0, 0, 0, 0, 0, 0);
+}
 VT_ALWAYS_INLINE bool any_lane(bool mask) { return mask; }
 VT_ALWAYS_INLINE bool any_lane(i8 mask) {
   int32_t bits = 0;

@@ -1,0 +1,166 @@
+// The blocking is the classic one (Goto, BLIS): for each block of K, B is packed into panels
+// of 32 columns and each block of rows of A into panels of 12 rows, both laid out in the order
+// the micro-kernel reads them (an A with contiguous rows is read in place instead); the micro-kernel keeps a 12 x 32 tile of C in 24 zmm registers
+// and per step of k loads two vectors of B and broadcasts twelve values of A.
+#include "src/cpu/sgemm.h"
+
+#include <algorithm>
+#include <cstring>
+#include <vector>
+
+namespace vt::cpu {
+
+namespace {
+
+constexpr int kRows = 12;          // MR: rows of the register tile
+constexpr int kCols = 32;          // NR: columns (two 16-float vectors)
+constexpr int64_t kDepth = 128;    // KC: the block of K packed at a time
+constexpr int64_t kRowBlock = 144; // MC: rows of A packed at a time (12 panels)
+constexpr int64_t kColBlock = 512; // NC: columns of B packed at a time (16 panels)
+
+#define VT_AVX512 __attribute__((target("avx512f,avx512vl,fma")))
+typedef float v16 __attribute__((vector_size(64)));
+
+// A[rows x depth] into panels of kRows rows: panel i holds, for each k, the kRows values of
+// column k; rows past the end are zeros. Each layout is read along its contiguous direction.
+void pack_a(const float* a, int64_t rs, int64_t cs, int64_t rows, int64_t depth, float* out) {
+  for (int64_t i0 = 0; i0 < rows; i0 += kRows) {
+    const int64_t valid = std::min<int64_t>(kRows, rows - i0);
+    float* panel = out + (i0 / kRows) * depth * kRows;
+    if (valid < kRows) std::fill_n(panel, depth * kRows, 0.0f);
+    if (rs == 1 && valid == kRows) {  // columns contiguous (a transposed operand): copy them whole
+      for (int64_t p = 0; p < depth; ++p) std::memcpy(panel + p * kRows, a + i0 + p * cs, kRows * sizeof(float));
+      continue;
+    }
+    for (int64_t r = 0; r < valid; ++r) {  // rows contiguous when cs == 1
+      const float* src = a + (i0 + r) * rs;
+      for (int64_t p = 0; p < depth; ++p) panel[p * kRows + r] = src[p * cs];
+    }
+  }
+}
+
+// B[depth x cols] into panels of kCols columns: panel j holds, for each k, the kCols values of
+// row k; columns past the end are zeros.
+void pack_b(const float* b, int64_t rs, int64_t cs, int64_t depth, int64_t cols, float* out) {
+  for (int64_t j0 = 0; j0 < cols; j0 += kCols) {
+    const int64_t valid = std::min<int64_t>(kCols, cols - j0);
+    float* panel = out + (j0 / kCols) * depth * kCols;
+    if (valid < kCols) std::fill_n(panel, depth * kCols, 0.0f);
+    if (cs == 1 && valid == kCols) {  // rows contiguous; a fixed size compiles to two vector moves
+      for (int64_t p = 0; p < depth; ++p) std::memcpy(panel + p * kCols, b + p * rs + j0, kCols * sizeof(float));
+      continue;
+    }
+    if (cs == 1) {
+      for (int64_t p = 0; p < depth; ++p) std::memcpy(panel + p * kCols, b + p * rs + j0, valid * sizeof(float));
+      continue;
+    }
+    for (int64_t c = 0; c < valid; ++c) {  // columns contiguous when rs == 1 (a transposed weight)
+      const float* src = b + (j0 + c) * cs;
+      for (int64_t p = 0; p < depth; ++p) panel[p * kCols + c] = src[p * rs];
+    }
+  }
+}
+
+VT_AVX512 inline v16 load16(const float* p) {
+  v16 v;
+  std::memcpy(&v, p, sizeof v);
+  return v;
+}
+VT_AVX512 inline void store16(float* p, v16 v) { std::memcpy(p, &v, sizeof v); }
+// A broadcast from memory (`v16{} + x` would add in a scalar first: 0 + x is not x for -0.0).
+VT_AVX512 inline v16 splat16(float x) {
+  v16 v = {x};
+  return __builtin_shufflevector(v, v, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0);
+}
+
+// C tile (rows x cols of it valid) = alpha * A @ Bp + beta * C tile. A is a packed panel
+// (element (r, k) at a[k * kRows + r]) or, when its rows are contiguous, read in place
+// (element (r, k) at a[r * lda + k]), which spares transposing it into a panel.
+template <bool kPackedA>
+VT_AVX512 void micro_kernel(int64_t depth, const float* __restrict a, int64_t lda, const float* __restrict bp,
+                            float* c, int64_t ldc, float alpha, float beta, int64_t rows, int64_t cols) {
+  v16 acc[kRows][2];
+  for (int r = 0; r < kRows; ++r) acc[r][0] = acc[r][1] = v16{};
+  for (int64_t p = 0; p < depth; ++p) {
+    const v16 b0 = load16(bp), b1 = load16(bp + 16);
+    for (int r = 0; r < kRows; ++r) {
+      const v16 x = splat16(kPackedA ? a[p * kRows + r] : a[r * lda + p]);
+      acc[r][0] += x * b0;
+      acc[r][1] += x * b1;
+    }
+    bp += kCols;
+  }
+  if (rows == kRows && cols == kCols) {
+    for (int r = 0; r < kRows; ++r) {
+      float* row = c + r * ldc;
+      v16 lo = acc[r][0] * alpha, hi = acc[r][1] * alpha;
+      if (beta != 0.0f) {
+        lo += load16(row) * beta;
+        hi += load16(row + 16) * beta;
+      }
+      store16(row, lo);
+      store16(row + 16, hi);
+    }
+    return;
+  }
+  float tile[kRows][kCols];
+  for (int r = 0; r < kRows; ++r) {
+    store16(tile[r], acc[r][0]);
+    store16(tile[r] + 16, acc[r][1]);
+  }
+  for (int64_t r = 0; r < rows; ++r) {
+    float* row = c + r * ldc;
+    for (int64_t j = 0; j < cols; ++j) row[j] = alpha * tile[r][j] + (beta != 0.0f ? beta * row[j] : 0.0f);
+  }
+}
+
+}  // namespace
+
+bool has_avx512_sgemm() {
+  static const bool supported = __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512vl") &&
+                                __builtin_cpu_supports("fma");
+  return supported;
+}
+
+void sgemm_avx512(int64_t m, int64_t n, int64_t k, float alpha, const float* a, int64_t a_row_stride,
+                  int64_t a_col_stride, const float* b, int64_t b_row_stride, int64_t b_col_stride, float beta,
+                  float* c, int64_t ldc) {
+  thread_local std::vector<float> packed_a, packed_b;
+  packed_a.resize(kRowBlock * kDepth);
+  packed_b.resize(kColBlock * kDepth);
+  for (int64_t p0 = 0; p0 < k; p0 += kDepth) {
+    const int64_t depth = std::min(kDepth, k - p0);
+    const float block_beta = p0 == 0 ? beta : 1.0f;  // later blocks of K add to C
+    for (int64_t j0 = 0; j0 < n; j0 += kColBlock) {
+      const int64_t cols = std::min(kColBlock, n - j0);
+      pack_b(b + p0 * b_row_stride + j0 * b_col_stride, b_row_stride, b_col_stride, depth, cols, packed_b.data());
+      for (int64_t i0 = 0; i0 < m; i0 += kRowBlock) {
+        const int64_t rows = std::min(kRowBlock, m - i0);
+        const float* a_block = a + i0 * a_row_stride + p0 * a_col_stride;
+        // Rows of A read in place when they are contiguous, except a last partial panel of rows.
+        const int64_t in_place = a_col_stride == 1 ? rows / kRows * kRows : 0;
+        if (in_place < rows) {
+          pack_a(a_block + in_place * a_row_stride, a_row_stride, a_col_stride, rows - in_place, depth,
+                 packed_a.data());
+        }
+        for (int64_t jp = 0; jp < cols; jp += kCols) {
+          const float* bp = packed_b.data() + (jp / kCols) * depth * kCols;
+          const int64_t tile_cols = std::min<int64_t>(kCols, cols - jp);
+          for (int64_t ip = 0; ip < rows; ip += kRows) {
+            float* c_tile = c + (i0 + ip) * ldc + j0 + jp;
+            const int64_t tile_rows = std::min<int64_t>(kRows, rows - ip);
+            if (ip < in_place) {
+              micro_kernel<false>(depth, a_block + ip * a_row_stride, a_row_stride, bp, c_tile, ldc, alpha,
+                                  block_beta, tile_rows, tile_cols);
+            } else {
+              micro_kernel<true>(depth, packed_a.data() + ((ip - in_place) / kRows) * depth * kRows, 0, bp, c_tile,
+                                 ldc, alpha, block_beta, tile_rows, tile_cols);
+            }
+          }
+        }
+      }
+    }
+  }
+}
+
+}  // namespace vt::cpu
