@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "src/cpu/sgemm.h"
+#include "src/cpu/vec_math.h"
 #include "vt/dispatch.h"
 #include "vt/ops.h"
 #include "vt/parallel.h"
@@ -53,7 +54,7 @@ void gemm_blas(const T* a, BlasOperand la, const T* b, BlasOperand lb, T* c, int
   auto tb = lb.transposed ? CblasTrans : CblasNoTrans;
   auto block = [&](const T* a_block, const T* b_block, T* c_block, int64_t rows, int64_t cols) {
     if constexpr (std::is_same_v<T, float>) {
-      if (has_avx512_sgemm()) {
+      if (has_avx512()) {
         const int64_t a_rs = la.transposed ? 1 : la.ld, a_cs = la.transposed ? la.ld : 1;
         const int64_t b_rs = lb.transposed ? 1 : lb.ld, b_cs = lb.transposed ? lb.ld : 1;
         sgemm_avx512(rows, cols, k, alpha, a_block, a_rs, a_cs, b_block, b_rs, b_cs, beta, c_block, m);

@@ -8,6 +8,8 @@
 #include <cstring>
 #include <vector>
 
+#include "src/cpu/vec_math.h"
+
 namespace vt::cpu {
 
 namespace {
@@ -17,9 +19,6 @@ constexpr int kCols = 32;          // NR: columns (two 16-float vectors)
 constexpr int64_t kDepth = 128;    // KC: the block of K packed at a time
 constexpr int64_t kRowBlock = 144; // MC: rows of A packed at a time (12 panels)
 constexpr int64_t kColBlock = 512; // NC: columns of B packed at a time (16 panels)
-
-#define VT_AVX512 __attribute__((target("avx512f,avx512vl,fma")))
-typedef float v16 __attribute__((vector_size(64)));
 
 // A[rows x depth] into panels of kRows rows: panel i holds, for each k, the kRows values of
 // column k; rows past the end are zeros. Each layout is read along its contiguous direction.
@@ -61,30 +60,18 @@ void pack_b(const float* b, int64_t rs, int64_t cs, int64_t depth, int64_t cols,
   }
 }
 
-VT_AVX512 inline v16 load16(const float* p) {
-  v16 v;
-  std::memcpy(&v, p, sizeof v);
-  return v;
-}
-VT_AVX512 inline void store16(float* p, v16 v) { std::memcpy(p, &v, sizeof v); }
-// A broadcast from memory (`v16{} + x` would add in a scalar first: 0 + x is not x for -0.0).
-VT_AVX512 inline v16 splat16(float x) {
-  v16 v = {x};
-  return __builtin_shufflevector(v, v, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0);
-}
-
 // C tile (rows x cols of it valid) = alpha * A @ Bp + beta * C tile. A is a packed panel
 // (element (r, k) at a[k * kRows + r]) or, when its rows are contiguous, read in place
 // (element (r, k) at a[r * lda + k]), which spares transposing it into a panel.
 template <bool kPackedA>
 VT_AVX512 void micro_kernel(int64_t depth, const float* __restrict a, int64_t lda, const float* __restrict bp,
                             float* c, int64_t ldc, float alpha, float beta, int64_t rows, int64_t cols) {
-  v16 acc[kRows][2];
-  for (int r = 0; r < kRows; ++r) acc[r][0] = acc[r][1] = v16{};
+  f16 acc[kRows][2];
+  for (int r = 0; r < kRows; ++r) acc[r][0] = acc[r][1] = f16{};
   for (int64_t p = 0; p < depth; ++p) {
-    const v16 b0 = load16(bp), b1 = load16(bp + 16);
+    const f16 b0 = load_vec<f16>(bp), b1 = load_vec<f16>(bp + 16);
     for (int r = 0; r < kRows; ++r) {
-      const v16 x = splat16(kPackedA ? a[p * kRows + r] : a[r * lda + p]);
+      const f16 x = splat16(kPackedA ? a[p * kRows + r] : a[r * lda + p]);
       acc[r][0] += x * b0;
       acc[r][1] += x * b1;
     }
@@ -93,20 +80,20 @@ VT_AVX512 void micro_kernel(int64_t depth, const float* __restrict a, int64_t ld
   if (rows == kRows && cols == kCols) {
     for (int r = 0; r < kRows; ++r) {
       float* row = c + r * ldc;
-      v16 lo = acc[r][0] * alpha, hi = acc[r][1] * alpha;
+      f16 lo = acc[r][0] * alpha, hi = acc[r][1] * alpha;
       if (beta != 0.0f) {
-        lo += load16(row) * beta;
-        hi += load16(row + 16) * beta;
+        lo += load_vec<f16>(row) * beta;
+        hi += load_vec<f16>(row + 16) * beta;
       }
-      store16(row, lo);
-      store16(row + 16, hi);
+      store_vec(row, lo);
+      store_vec(row + 16, hi);
     }
     return;
   }
   float tile[kRows][kCols];
   for (int r = 0; r < kRows; ++r) {
-    store16(tile[r], acc[r][0]);
-    store16(tile[r] + 16, acc[r][1]);
+    store_vec(tile[r], acc[r][0]);
+    store_vec(tile[r] + 16, acc[r][1]);
   }
   for (int64_t r = 0; r < rows; ++r) {
     float* row = c + r * ldc;
@@ -115,12 +102,6 @@ VT_AVX512 void micro_kernel(int64_t depth, const float* __restrict a, int64_t ld
 }
 
 }  // namespace
-
-bool has_avx512_sgemm() {
-  static const bool supported = __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512vl") &&
-                                __builtin_cpu_supports("fma");
-  return supported;
-}
 
 void sgemm_avx512(int64_t m, int64_t n, int64_t k, float alpha, const float* a, int64_t a_row_stride,
                   int64_t a_col_stride, const float* b, int64_t b_row_stride, int64_t b_col_stride, float beta,

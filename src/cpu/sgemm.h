@@ -7,9 +7,7 @@
 
 namespace vt::cpu {
 
-// Whether this CPU runs sgemm_avx512 (checked once).
-bool has_avx512_sgemm();
-
+// For CPUs where has_avx512() (vec_math.h) holds.
 // C = alpha * A @ B + beta * C for an m x k A and a k x n B given by element strides (so a
 // transposed operand is just other strides), and a C with unit column stride. beta 0: C is
 // only written (NaN in it does not propagate).

@@ -1,5 +1,5 @@
-// Elementwise float32 exp, sigmoid, silu and gelu (with its backward) over contiguous arrays, eight floats at a time
-// with the polynomial exp of vec_math.h. The pointwise kernels use these for contiguous
+// Elementwise float32 exp, sigmoid, silu and gelu (with its backward) over contiguous arrays, eight
+// or (on AVX-512 CPUs) sixteen floats at a time with the polynomial exp of vec_math.h. The pointwise kernels use these for contiguous
 // float32 tensors instead of calling std::exp per element.
 #include "src/cpu/vec_math.h"
 
@@ -36,26 +36,32 @@ VT_ALWAYS_INLINE V gelu_derivative_of(V x, bool tanh_form) {
   return cdf + x * exp_approx(x * x * -0.5f) * kInvSqrtTwoPi;
 }
 
-}  // namespace
-
-VT_MULTIVERSION void gelu_floats(const float* x, float* y, int64_t n, bool tanh_form) {
+// The loops, for any vector width V (f8: AVX2 and the baseline; f16: AVX-512), with a
+// scalar tail.
+template <class V>
+VT_ALWAYS_INLINE void gelu_loop(const float* x, float* y, int64_t n, bool tanh_form) {
+  constexpr int L = lanes_of<V>;
   int64_t i = 0;
-  for (; i + kLanes <= n; i += kLanes) store(y + i, gelu_of(load(x + i), tanh_form));
+  for (; i + L <= n; i += L) store_vec(y + i, gelu_of(load_vec<V>(x + i), tanh_form));
   for (; i < n; ++i) y[i] = gelu_of(x[i], tanh_form);
 }
 
-VT_MULTIVERSION void gelu_backward_floats(const float* g, const float* x, float* gx, int64_t n, bool tanh_form) {
+template <class V>
+VT_ALWAYS_INLINE void gelu_backward_loop(const float* g, const float* x, float* gx, int64_t n, bool tanh_form) {
+  constexpr int L = lanes_of<V>;
   int64_t i = 0;
-  for (; i + kLanes <= n; i += kLanes) store(gx + i, load(g + i) * gelu_derivative_of(load(x + i), tanh_form));
+  for (; i + L <= n; i += L) store_vec(gx + i, load_vec<V>(g + i) * gelu_derivative_of(load_vec<V>(x + i), tanh_form));
   for (; i < n; ++i) gx[i] = g[i] * gelu_derivative_of(x[i], tanh_form);
 }
 
-VT_MULTIVERSION float exp_shifted_and_sum(float* x, int64_t n, float shift) {
-  f8 sums = splat(0.0f);
+template <class V>
+VT_ALWAYS_INLINE float exp_shifted_and_sum_loop(float* x, int64_t n, float shift) {
+  constexpr int L = lanes_of<V>;
+  V sums = constant<V>(0.0f);
   int64_t i = 0;
-  for (; i + kLanes <= n; i += kLanes) {
-    f8 e = exp_approx(load(x + i) - shift);
-    store(x + i, e);
+  for (; i + L <= n; i += L) {
+    V e = exp_approx(load_vec<V>(x + i) - shift);
+    store_vec(x + i, e);
     sums += e;
   }
   float total = lane_sum(sums);
@@ -66,25 +72,66 @@ VT_MULTIVERSION float exp_shifted_and_sum(float* x, int64_t n, float shift) {
   return total;
 }
 
-VT_MULTIVERSION void exp_floats(const float* x, float* y, int64_t n) {
+template <class V>
+VT_ALWAYS_INLINE void exp_loop(const float* x, float* y, int64_t n) {
+  constexpr int L = lanes_of<V>;
   int64_t i = 0;
-  for (; i + kLanes <= n; i += kLanes) store(y + i, exp_with_subnormals(load(x + i)));
+  for (; i + L <= n; i += L) store_vec(y + i, exp_with_subnormals(load_vec<V>(x + i)));
   for (; i < n; ++i) y[i] = exp_with_subnormals(x[i]);
 }
 
-VT_MULTIVERSION void sigmoid_floats(const float* x, float* y, int64_t n) {
+template <class V>
+VT_ALWAYS_INLINE void sigmoid_loop(const float* x, float* y, int64_t n) {
+  constexpr int L = lanes_of<V>;
   int64_t i = 0;
-  for (; i + kLanes <= n; i += kLanes) store(y + i, sigmoid_of(load(x + i)));
+  for (; i + L <= n; i += L) store_vec(y + i, sigmoid_of(load_vec<V>(x + i)));
   for (; i < n; ++i) y[i] = sigmoid_of(x[i]);
 }
 
-VT_MULTIVERSION void silu_floats(const float* x, float* y, int64_t n) {
+template <class V>
+VT_ALWAYS_INLINE void silu_loop(const float* x, float* y, int64_t n) {
+  constexpr int L = lanes_of<V>;
   int64_t i = 0;
-  for (; i + kLanes <= n; i += kLanes) {
-    f8 v = load(x + i);
-    store(y + i, v * sigmoid_of(v));
+  for (; i + L <= n; i += L) {
+    V v = load_vec<V>(x + i);
+    store_vec(y + i, v * sigmoid_of(v));
   }
   for (; i < n; ++i) y[i] = x[i] * sigmoid_of(x[i]);
 }
+
+// Each map built twice: eight lanes (AVX2 clone and baseline) and sixteen (AVX-512).
+#define VT_FLOAT_MAP(ret, name, params, args)                                   \
+  VT_MULTIVERSION ret name##_f8 params { return name##_loop<f8> args; }         \
+  VT_AVX512 ret name##_f16 params { return name##_loop<f16> args; }
+
+VT_FLOAT_MAP(void, gelu, (const float* x, float* y, int64_t n, bool tanh_form), (x, y, n, tanh_form))
+VT_FLOAT_MAP(void, gelu_backward, (const float* g, const float* x, float* gx, int64_t n, bool tanh_form),
+             (g, x, gx, n, tanh_form))
+VT_FLOAT_MAP(float, exp_shifted_and_sum, (float* x, int64_t n, float shift), (x, n, shift))
+VT_FLOAT_MAP(void, exp, (const float* x, float* y, int64_t n), (x, y, n))
+VT_FLOAT_MAP(void, sigmoid, (const float* x, float* y, int64_t n), (x, y, n))
+VT_FLOAT_MAP(void, silu, (const float* x, float* y, int64_t n), (x, y, n))
+#undef VT_FLOAT_MAP
+
+}  // namespace
+
+bool has_avx512() {
+  static const bool supported = __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512vl") &&
+                                __builtin_cpu_supports("avx512dq") && __builtin_cpu_supports("fma");
+  return supported;
+}
+
+void gelu_floats(const float* x, float* y, int64_t n, bool tanh_form) {
+  has_avx512() ? gelu_f16(x, y, n, tanh_form) : gelu_f8(x, y, n, tanh_form);
+}
+void gelu_backward_floats(const float* g, const float* x, float* gx, int64_t n, bool tanh_form) {
+  has_avx512() ? gelu_backward_f16(g, x, gx, n, tanh_form) : gelu_backward_f8(g, x, gx, n, tanh_form);
+}
+float exp_shifted_and_sum(float* x, int64_t n, float shift) {
+  return has_avx512() ? exp_shifted_and_sum_f16(x, n, shift) : exp_shifted_and_sum_f8(x, n, shift);
+}
+void exp_floats(const float* x, float* y, int64_t n) { has_avx512() ? exp_f16(x, y, n) : exp_f8(x, y, n); }
+void sigmoid_floats(const float* x, float* y, int64_t n) { has_avx512() ? sigmoid_f16(x, y, n) : sigmoid_f8(x, y, n); }
+void silu_floats(const float* x, float* y, int64_t n) { has_avx512() ? silu_f16(x, y, n) : silu_f8(x, y, n); }
 
 }  // namespace vt::cpu

@@ -12,10 +12,24 @@ namespace vt::cpu {
 // x86-64-v3 (AVX2 with FMA) is picked by CPU features. An "arch=haswell" clone is picked only on
 // a CPU identified as Haswell, so elsewhere it silently ran the baseline SSE loop (5x slower).
 #define VT_MULTIVERSION __attribute__((target_clones("arch=x86-64-v3", "default")))
+// Functions built for AVX-512 only, called after has_avx512() says so.
+#define VT_AVX512 __attribute__((target("avx512f,avx512vl,avx512dq,fma")))
+
+// Whether this CPU has AVX-512 (F, VL and DQ) with FMA; checked once.
+bool has_avx512();
 
 typedef float f8 __attribute__((vector_size(32)));
 typedef int32_t i8 __attribute__((vector_size(32)));
 constexpr int kLanes = 8;
+// Sixteen floats: one AVX-512 register, for the VT_AVX512 builds of the elementwise maps.
+typedef float f16 __attribute__((vector_size(64)));
+typedef int32_t i16 __attribute__((vector_size(64)));
+
+// The number of floats in V (float itself counts as one) and the matching int32 vector.
+template <class V>
+constexpr int lanes_of = sizeof(V) / sizeof(float);
+template <class V>
+using int_vector_t = std::conditional_t<std::is_same_v<V, f16>, i16, i8>;
 // Helpers must inline into the AVX2+FMA clones that call them (a call would pass vectors through
 // memory).
 #define VT_ALWAYS_INLINE inline __attribute__((always_inline))
@@ -32,15 +46,36 @@ VT_ALWAYS_INLINE f8 splat(float x) {
   f8 v = {x};
   return __builtin_shufflevector(v, v, 0, 0, 0, 0, 0, 0, 0, 0);
 }
+VT_ALWAYS_INLINE f16 splat16(float x) {
+  f16 v = {x};
+  return __builtin_shufflevector(v, v, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0);
+}
+// Loads and stores of any width (V = f8 or f16).
+template <class V>
+VT_ALWAYS_INLINE V load_vec(const float* p) {
+  V v;
+  std::memcpy(&v, p, sizeof v);
+  return v;
+}
+template <class V>
+VT_ALWAYS_INLINE void store_vec(float* p, V v) {
+  std::memcpy(p, &v, sizeof v);
+}
 VT_ALWAYS_INLINE bool any_lane(bool mask) { return mask; }
+VT_ALWAYS_INLINE bool any_lane(i16 mask) {
+  int32_t bits = 0;
+  for (int k = 0; k < 16; ++k) bits |= mask[k];
+  return bits != 0;
+}
 VT_ALWAYS_INLINE bool any_lane(i8 mask) {
   int32_t bits = 0;
   for (int k = 0; k < kLanes; ++k) bits |= mask[k];
   return bits != 0;
 }
-VT_ALWAYS_INLINE float lane_sum(f8 v) {
+template <class V>
+VT_ALWAYS_INLINE float lane_sum(V v) {
   float s = 0;
-  for (int k = 0; k < kLanes; ++k) s += v[k];
+  for (int k = 0; k < lanes_of<V>; ++k) s += v[k];
   return s;
 }
 
@@ -50,6 +85,7 @@ VT_ALWAYS_INLINE float lane_sum(f8 v) {
 template <class V>
 VT_ALWAYS_INLINE V constant(float c) {
   if constexpr (std::is_same_v<V, float>) return c;
+  else if constexpr (std::is_same_v<V, f16>) return splat16(c);
   else return splat(c);
 }
 
@@ -74,7 +110,8 @@ VT_ALWAYS_INLINE V exp_approx(V x) {
     std::memcpy(&scale, &bits, sizeof scale);
     result = y * scale * 2.0f;
   } else {
-    const i8 bits = (__builtin_convertvector(k, i8) + 126) << 23;
+    using I = int_vector_t<V>;
+    const I bits = (__builtin_convertvector(k, I) + 126) << 23;
     V scale;
     std::memcpy(&scale, &bits, sizeof scale);
     result = y * scale * 2.0f;
