@@ -3,8 +3,8 @@ vibetensor and its PyTorch twin in the same run, from the same weights and on th
 
     python3 bench/bench_training.py [--quick] [--threads N]
 
-Prints the best time per step over several repeats and the ratio vibetensor / torch (below 1:
-vibetensor is faster). Both libraries use the same number of threads (default: all cores).
+Prints the best time per step over several repeats (taken in turns, vibetensor then torch) and
+the ratio vibetensor / torch (below 1: vibetensor is faster). Both libraries use the same number of threads (default: all cores).
 """
 import argparse
 import os
@@ -14,7 +14,7 @@ import numpy as np
 import torch
 
 import vibetensor as vt
-from timing import best_time_per_call
+from timing import best_times_interleaved
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "examples"))
 from char_gpt import define_gpt  # noqa: E402
@@ -92,7 +92,7 @@ def main():
     print(f"{'workload':32s} {'vibetensor ms':>14s} {'torch ms':>10s} {'ratio':>7s}   ({args.threads} threads)")
     for name, build in WORKLOADS.items():
         make = build()
-        times = {lib: best_time_per_call(make(lib), calls, repeats) for lib in (vt, torch)}
+        times = best_times_interleaved({lib: make(lib) for lib in (vt, torch)}, calls, repeats)
         print(f"{name:32s} {times[vt] * 1e3:14.2f} {times[torch] * 1e3:10.2f} {times[vt] / times[torch]:7.2f}")
 
 

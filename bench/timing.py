@@ -3,11 +3,19 @@ import time
 
 
 def best_time_per_call(fn, calls, repeats):
-    fn()  # warm up (allocator, lazy init)
-    best = float("inf")
+    return best_times_interleaved({None: fn}, calls, repeats)[None]
+
+
+def best_times_interleaved(fns, calls, repeats):
+    """The best time per call of each function in `fns` (a dict), repeats taken in turns: on a
+    shared machine whose speed drifts, every contender sees the same slow and fast spells."""
+    for fn in fns.values():
+        fn()  # warm up (allocator, lazy init)
+    best = {key: float("inf") for key in fns}
     for _ in range(repeats):
-        start = time.perf_counter()
-        for _ in range(calls):
-            fn()
-        best = min(best, (time.perf_counter() - start) / calls)
+        for key, fn in fns.items():
+            start = time.perf_counter()
+            for _ in range(calls):
+                fn()
+            best[key] = min(best[key], (time.perf_counter() - start) / calls)
     return best
