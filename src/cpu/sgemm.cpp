@@ -1,6 +1,6 @@
 // The blocking is the classic one (Goto, BLIS): for each block of K, B is packed into panels
 // of 32 columns and each block of rows of A into panels of 12 rows, both laid out in the order
-// the micro-kernel reads them (an A with contiguous rows is read in place instead); the micro-kernel keeps a 12 x 32 tile of C in 24 zmm registers
+// the micro-kernel reads them (an A with contiguous rows or columns is read in place instead); the micro-kernel keeps a 12 x 32 tile of C in 24 zmm registers
 // and per step of k loads two vectors of B and broadcasts twelve values of A.
 #include "src/cpu/sgemm.h"
 
@@ -60,10 +60,13 @@ void pack_b(const float* b, int64_t rs, int64_t cs, int64_t depth, int64_t cols,
   }
 }
 
-// C tile (rows x cols of it valid) = alpha * A @ Bp + beta * C tile. A is a packed panel
-// (element (r, k) at a[k * kRows + r]) or, when its rows are contiguous, read in place
-// (element (r, k) at a[r * lda + k]), which spares transposing it into a panel.
-template <bool kPackedA>
+// Where the micro-kernel finds element (r, k) of its A panel: in a packed panel, or in place
+// in an A whose rows (or columns) are contiguous, which spares copying A into panels.
+enum class PanelOf { Packed, Rows, Columns };
+
+// C tile (rows x cols of it valid) = alpha * A @ Bp + beta * C tile, A laid out as `kLayout`
+// with leading dimension lda (unused when packed).
+template <PanelOf kLayout>
 VT_AVX512 void micro_kernel(int64_t depth, const float* __restrict a, int64_t lda, const float* __restrict bp,
                             float* c, int64_t ldc, float alpha, float beta, int64_t rows, int64_t cols) {
   f16 acc[kRows][2];
@@ -71,7 +74,10 @@ VT_AVX512 void micro_kernel(int64_t depth, const float* __restrict a, int64_t ld
   for (int64_t p = 0; p < depth; ++p) {
     const f16 b0 = load_vec<f16>(bp), b1 = load_vec<f16>(bp + 16);
     for (int r = 0; r < kRows; ++r) {
-      const f16 x = splat16(kPackedA ? a[p * kRows + r] : a[r * lda + p]);
+      const float value = kLayout == PanelOf::Packed ? a[p * kRows + r]
+                          : kLayout == PanelOf::Rows   ? a[r * lda + p]
+                                                       : a[p * lda + r];
+      const f16 x = splat16(value);
       acc[r][0] += x * b0;
       acc[r][1] += x * b1;
     }
@@ -118,8 +124,11 @@ void sgemm_avx512(int64_t m, int64_t n, int64_t k, float alpha, const float* a, 
       for (int64_t i0 = 0; i0 < m; i0 += kRowBlock) {
         const int64_t rows = std::min(kRowBlock, m - i0);
         const float* a_block = a + i0 * a_row_stride + p0 * a_col_stride;
-        // Rows of A read in place when they are contiguous, except a last partial panel of rows.
-        const int64_t in_place = a_col_stride == 1 ? rows / kRows * kRows : 0;
+        // A read in place when its rows or columns are contiguous, except a last partial panel
+        // of rows (reading whole panels in place would run past its end).
+        const PanelOf layout = a_col_stride == 1 ? PanelOf::Rows : a_row_stride == 1 ? PanelOf::Columns : PanelOf::Packed;
+        const int64_t in_place = layout == PanelOf::Packed ? 0 : rows / kRows * kRows;
+        const int64_t lda = layout == PanelOf::Rows ? a_row_stride : a_col_stride;
         if (in_place < rows) {
           pack_a(a_block + in_place * a_row_stride, a_row_stride, a_col_stride, rows - in_place, depth,
                  packed_a.data());
@@ -130,12 +139,16 @@ void sgemm_avx512(int64_t m, int64_t n, int64_t k, float alpha, const float* a, 
           for (int64_t ip = 0; ip < rows; ip += kRows) {
             float* c_tile = c + (i0 + ip) * ldc + j0 + jp;
             const int64_t tile_rows = std::min<int64_t>(kRows, rows - ip);
-            if (ip < in_place) {
-              micro_kernel<false>(depth, a_block + ip * a_row_stride, a_row_stride, bp, c_tile, ldc, alpha,
-                                  block_beta, tile_rows, tile_cols);
+            const float* a_tile = a_block + ip * a_row_stride;
+            if (ip >= in_place) {
+              micro_kernel<PanelOf::Packed>(depth, packed_a.data() + ((ip - in_place) / kRows) * depth * kRows, 0,
+                                            bp, c_tile, ldc, alpha, block_beta, tile_rows, tile_cols);
+            } else if (layout == PanelOf::Rows) {
+              micro_kernel<PanelOf::Rows>(depth, a_tile, lda, bp, c_tile, ldc, alpha, block_beta, tile_rows,
+                                          tile_cols);
             } else {
-              micro_kernel<true>(depth, packed_a.data() + ((ip - in_place) / kRows) * depth * kRows, 0, bp, c_tile,
-                                 ldc, alpha, block_beta, tile_rows, tile_cols);
+              micro_kernel<PanelOf::Columns>(depth, a_tile, lda, bp, c_tile, ldc, alpha, block_beta, tile_rows,
+                                             tile_cols);
             }
           }
         }
