@@ -9,7 +9,7 @@ import numpy as np
 import torch
 
 import vibetensor as vt
-from timing import best_time_per_call
+from timing import best_times_interleaved
 
 
 def step(lib, x, w):
@@ -25,11 +25,12 @@ def main():
     args = parser.parse_args()
     calls = 1000 if args.quick else 10000
     data = np.random.default_rng(0).standard_normal((4, 4), dtype=np.float32)
-    times = {}
+    steps = {}
     for lib in (vt, torch):
         x = lib.tensor(data.tolist(), requires_grad=True)
         w = lib.tensor((data * 0.5).tolist(), requires_grad=True)
-        times[lib.__name__] = best_time_per_call(lambda: step(lib, x, w), calls, 5)
+        steps[lib.__name__] = lambda lib=lib, x=x, w=w: step(lib, x, w)
+    times = best_times_interleaved(steps, calls, 5)
     ratio = times["vibetensor"] / times["torch"]
     print(f"{'case':44} {'vibetensor':>12} {'torch':>12} {'ratio':>7}")
     print(f"{'forward+backward, 4 ops on 4x4 float32':44} {times['vibetensor'] * 1e6:9.2f} us "

@@ -12,7 +12,7 @@ import numpy as np
 import torch
 
 import vibetensor as vt
-from timing import best_time_per_call
+from timing import best_times_interleaved
 
 
 def arrays(*shapes, seed=0):
@@ -78,7 +78,8 @@ def main():
     print(f"{'case':52} {'pass':>8} {'vibetensor':>12} {'torch':>12} {'ratio':>7}")
     for name, make in CASES:
         for backward in (False, True):
-            times = [best_time_per_call(make(lib, backward), calls, repeats) for lib in (vt, torch)]
+            best = best_times_interleaved({lib: make(lib, backward) for lib in (vt, torch)}, calls, repeats)
+            times = [best[vt], best[torch]]
             label = "fwd+bwd" if backward else "fwd"
             print(f"{name:52} {label:>8} {times[0] * 1e3:9.3f} ms {times[1] * 1e3:9.3f} ms {times[0] / times[1]:7.2f}")
 

@@ -11,7 +11,7 @@ import numpy as np
 import torch
 
 import vibetensor as vt
-from timing import best_time_per_call
+from timing import best_times_interleaved
 
 
 def cases(quick):
@@ -52,8 +52,8 @@ def main():
           f"vibetensor {vt.__version__} ({vt.get_num_threads()} threads)")
     print(f"{'case':34} {'vibetensor':>12} {'torch':>12} {'ratio':>7}")
     for name, make, calls, repeats in cases(args.quick):
-        vt_time = best_time_per_call(make(vt), calls, repeats)
-        torch_time = best_time_per_call(make(torch), calls, repeats)
+        best = best_times_interleaved({lib: make(lib) for lib in (vt, torch)}, calls, repeats)
+        vt_time, torch_time = best[vt], best[torch]
         print(f"{name:34} {format_time(vt_time):>12} {format_time(torch_time):>12} {vt_time / torch_time:7.2f}")
 
 
