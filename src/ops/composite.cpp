@@ -40,7 +40,6 @@ Tensor scaled_sum(const Tensor& self, Tensor product, const Scalar& beta, const 
   return add(b == 1 ? self : mul(self, scale_of(self, beta)), product);
 }
 
-
 Tensor baddbmm_composite(const Tensor& self, const Tensor& b1, const Tensor& b2, const Scalar& beta, const Scalar& alpha) {
   return scaled_sum(self, bmm(b1, b2), beta, alpha);
 }
