@@ -1,5 +1,5 @@
-"""The float32 matrix multiply kernel (src/cpu/sgemm.cpp on AVX-512 CPUs, OpenBLAS elsewhere)
-against a float64 reference: shapes that end in partial register tiles and cross the kernel's
+"""The float32 matrix multiply (src/cpu/sgemm.cpp on AVX-512 CPUs for the shapes it takes,
+OpenBLAS for the others; the sizes below reach both) against a float64 reference: shapes that end in partial register tiles and cross the kernel's
 blocks of K (128), rows (144) and columns (512), every transposed layout, strided operands,
 and addmm's alpha with a broadcast bias."""
 import numpy as np
