@@ -225,9 +225,9 @@ VT_ALWAYS_INLINE void block_rank_update(const float* __restrict weights, int64_t
   }
 }
 
-template <class T>
-VT_ALWAYS_INLINE T row_max(const T* x, int64_t n) {
-  T peak = x[0];
+VT_ALWAYS_INLINE float row_max(const float* x, int64_t n) { return max_of(x, n); }
+VT_ALWAYS_INLINE double row_max(const double* x, int64_t n) {
+  double peak = x[0];
   for (int64_t j = 1; j < n; ++j) peak = x[j] > peak ? x[j] : peak;
   return peak;
 }

@@ -13,27 +13,6 @@
 namespace vt::cpu {
 namespace {
 
-
-VT_ALWAYS_INLINE f8 vmax(f8 a, f8 b) { return a > b ? a : b; }
-
-// Four independent accumulators, so the loop is not bound by the latency of one max chain.
-VT_ALWAYS_INLINE float row_max(const float* x, int64_t n) {
-  f8 m0 = splat(-std::numeric_limits<float>::infinity()), m1 = m0, m2 = m0, m3 = m0;
-  int64_t i = 0;
-  for (; i + 4 * kLanes <= n; i += 4 * kLanes) {
-    m0 = vmax(load(x + i), m0);
-    m1 = vmax(load(x + i + kLanes), m1);
-    m2 = vmax(load(x + i + 2 * kLanes), m2);
-    m3 = vmax(load(x + i + 3 * kLanes), m3);
-  }
-  f8 lanes = vmax(vmax(m0, m1), vmax(m2, m3));
-  for (; i + kLanes <= n; i += kLanes) lanes = vmax(load(x + i), lanes);
-  float max = -std::numeric_limits<float>::infinity();
-  for (; i < n; ++i) max = x[i] > max ? x[i] : max;
-  for (int k = 0; k < kLanes; ++k) max = lanes[k] > max ? lanes[k] : max;
-  return max;  // (a NaN element is skipped here but makes its own exp, and so the sum, NaN)
-}
-
 // y = exp(x - shift), returning its sum.
 VT_ALWAYS_INLINE float exp_shifted(const float* x, float* y, float shift, int64_t n) {
   f8 sums = splat(0), sums2 = splat(0);
@@ -76,7 +55,7 @@ VT_ALWAYS_INLINE float row_sum(const float* x, int64_t n) {
 
 // One row of n contiguous floats. `log` selects log_softmax.
 VT_MULTIVERSION void softmax_row_float(const float* x, float* y, int64_t n, bool log) {
-  float max = row_max(x, n);
+  float max = max_of(x, n);
   float sum = exp_shifted(x, y, max, n);
   if (log) {
     // (x - max) - log(sum), in that order: max + log(sum) would round away log(sum)'s digits

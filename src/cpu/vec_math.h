@@ -5,6 +5,7 @@
 #pragma once
 #include <cstdint>
 #include <cstring>
+#include <limits>
 #include <type_traits>
 
 namespace vt::cpu {
@@ -77,6 +78,27 @@ VT_ALWAYS_INLINE float lane_sum(V v) {
   float s = 0;
   for (int k = 0; k < lanes_of<V>; ++k) s += v[k];
   return s;
+}
+
+VT_ALWAYS_INLINE f8 vmax(f8 a, f8 b) { return a > b ? a : b; }
+
+// The largest of x[0..n) in four independent accumulators, so the loop is not bound by the
+// latency of one max chain (softmax rows, attention scores).
+VT_ALWAYS_INLINE float max_of(const float* x, int64_t n) {
+  f8 m0 = splat(-std::numeric_limits<float>::infinity()), m1 = m0, m2 = m0, m3 = m0;
+  int64_t i = 0;
+  for (; i + 4 * kLanes <= n; i += 4 * kLanes) {
+    m0 = vmax(load(x + i), m0);
+    m1 = vmax(load(x + i + kLanes), m1);
+    m2 = vmax(load(x + i + 2 * kLanes), m2);
+    m3 = vmax(load(x + i + 3 * kLanes), m3);
+  }
+  f8 lanes = vmax(vmax(m0, m1), vmax(m2, m3));
+  for (; i + kLanes <= n; i += kLanes) lanes = vmax(load(x + i), lanes);
+  float max = -std::numeric_limits<float>::infinity();
+  for (; i < n; ++i) max = x[i] > max ? x[i] : max;
+  for (int k = 0; k < kLanes; ++k) max = lanes[k] > max ? lanes[k] : max;
+  return max;  // (a NaN element is skipped here but makes its own exp, and so the sum, NaN)
 }
 
 // exp(x) = 2^k * e^r with k = round(x / ln 2) and |r| <= ln 2 / 2 (Cephes' expf polynomial,
