@@ -47,7 +47,10 @@ AttentionShape attention_shape(const Tensor& q, const Tensor& k, const Tensor& v
   return {heads, q.size(-2), k.size(-2), q.size(-1), v.size(-1)};
 }
 
-void check_supported(double dropout_p, const std::optional<Tensor>& attn_mask, const char* op) {
+void check_supported(const Tensor& query, double dropout_p, const std::optional<Tensor>& attn_mask, const char* op) {
+  VT_CHECK_KIND(query.dtype() == ScalarType::Float32 || query.dtype() == ScalarType::Float64,
+                ErrorKind::NotImplemented, op, "(): the fused kernel takes float32 and float64, got ",
+                dtype_name(query.dtype()));
   VT_CHECK_KIND(dropout_p == 0.0, ErrorKind::NotImplemented, op, "(): dropout is not supported by the fused kernel");
   VT_CHECK_KIND(!attn_mask || !attn_mask->defined(), ErrorKind::NotImplemented, op,
                 "(): attn_mask is not supported by the fused kernel");
@@ -477,11 +480,8 @@ std::tuple<Tensor, Tensor> flash_attention_cpu(const Tensor& query_in, const Ten
                                                double dropout_p, bool is_causal,
                                                const std::optional<Tensor>& attn_mask, std::optional<double> scale) {
   const char* op = "_scaled_dot_product_flash_attention_for_cpu";
-  check_supported(dropout_p, attn_mask, op);
+  check_supported(query_in, dropout_p, attn_mask, op);
   AttentionShape s = attention_shape(query_in, key_in, value_in, op);
-  VT_CHECK_KIND(query_in.dtype() == ScalarType::Float32 || query_in.dtype() == ScalarType::Float64,
-                ErrorKind::NotImplemented, op, "(): the fused kernel takes float32 and float64, got ",
-                dtype_name(query_in.dtype()));
   Tensor q = unit_last_stride(query_in), k = unit_last_stride(key_in), v = unit_last_stride(value_in);
   Tensor out = empty_rows_by_head(q, s.value_dim);
   Tensor lse = empty(IntArrayRef(q.sizes().data(), q.dim() - 1), q.dtype(), q.device());
@@ -499,11 +499,8 @@ std::tuple<Tensor, Tensor, Tensor> flash_attention_backward_cpu(
     const Tensor& out_in, const Tensor& logsumexp_in, double dropout_p, bool is_causal,
     const std::optional<Tensor>& attn_mask, std::optional<double> scale) {
   const char* op = "_scaled_dot_product_flash_attention_for_cpu_backward";
-  check_supported(dropout_p, attn_mask, op);
+  check_supported(query_in, dropout_p, attn_mask, op);
   AttentionShape s = attention_shape(query_in, key_in, value_in, op);
-  VT_CHECK_KIND(query_in.dtype() == ScalarType::Float32 || query_in.dtype() == ScalarType::Float64,
-                ErrorKind::NotImplemented, op, "(): the fused kernel takes float32 and float64, got ",
-                dtype_name(query_in.dtype()));
   VT_CHECK(std::ranges::equal(grad_out_in.sizes(), out_in.sizes()) && grad_out_in.dim() == query_in.dim() &&
                grad_out_in.size(-1) == s.value_dim && grad_out_in.size(-2) == s.queries &&
                logsumexp_in.numel() == s.heads * s.queries,

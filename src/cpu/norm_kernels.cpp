@@ -56,15 +56,7 @@ Tensor affine_parameter(const std::optional<Tensor>& t, const char* name, const 
   return contiguous(to(*t, input.dtype()));
 }
 
-// sum of x[0..n) and of (x - shift)^2, in eight lanes.
-VT_ALWAYS_INLINE float row_sum(const float* x, int64_t n) {
-  f8 acc = splat(0.0f);
-  int64_t j = 0;
-  for (; j + kLanes <= n; j += kLanes) acc += load(x + j);
-  float sum = lane_sum(acc);
-  for (; j < n; ++j) sum += x[j];
-  return sum;
-}
+// The sum of (x - shift)^2 over x[0..n), in eight lanes.
 VT_ALWAYS_INLINE float row_squares(const float* x, int64_t n, float shift) {
   f8 acc = splat(0.0f);
   const f8 mu = splat(shift);
@@ -83,7 +75,7 @@ VT_MULTIVERSION void layer_norm_rows(const float* x, const float* w, const float
                                      float* rstds, int64_t first, int64_t last, int64_t n, float eps) {
   for (int64_t r = first; r < last; ++r) {
     const float* row = x + r * n;
-    const float mu = row_sum(row, n) / float(n);
+    const float mu = sum_of(row, n) / float(n);
     const float inv_std = 1.0f / std::sqrt(row_squares(row, n, mu) / float(n) + eps);  // two passes: no cancellation
     float* out = y + r * n;
     const f8 mu8 = splat(mu), inv8 = splat(inv_std);

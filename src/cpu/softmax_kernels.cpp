@@ -44,15 +44,6 @@ VT_ALWAYS_INLINE float row_dot(const float* x, const float* y, int64_t n) {
   return sum;
 }
 
-VT_ALWAYS_INLINE float row_sum(const float* x, int64_t n) {
-  f8 sums = splat(0);
-  int64_t i = 0;
-  for (; i + kLanes <= n; i += kLanes) sums += load(x + i);
-  float sum = lane_sum(sums);
-  for (; i < n; ++i) sum += x[i];
-  return sum;
-}
-
 // One row of n contiguous floats. `log` selects log_softmax.
 VT_MULTIVERSION void softmax_row_float(const float* x, float* y, int64_t n, bool log) {
   float max = max_of(x, n);
@@ -71,7 +62,7 @@ VT_MULTIVERSION void softmax_row_float(const float* x, float* y, int64_t n, bool
 // softmax: gx = y * (g - sum(g * y)); log_softmax: gx = g - exp(y) * sum(g).
 VT_MULTIVERSION void softmax_backward_row_float(const float* g, const float* y, float* gx, int64_t n, bool log) {
   if (log) {
-    float total = row_sum(g, n);
+    float total = sum_of(g, n);
     int64_t i = 0;
     for (; i + kLanes <= n; i += kLanes) store(gx + i, load(g + i) - exp_approx(load(y + i)) * total);
     for (; i < n; ++i) gx[i] = g[i] - exp_approx(y[i]) * total;

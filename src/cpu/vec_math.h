@@ -101,6 +101,16 @@ VT_ALWAYS_INLINE float max_of(const float* x, int64_t n) {
   return max;  // (a NaN element is skipped here but makes its own exp, and so the sum, NaN)
 }
 
+// The sum of x[0..n), in eight lanes (softmax and layer-norm rows).
+VT_ALWAYS_INLINE float sum_of(const float* x, int64_t n) {
+  f8 sums = splat(0.0f);
+  int64_t i = 0;
+  for (; i + kLanes <= n; i += kLanes) sums += load(x + i);
+  float sum = lane_sum(sums);
+  for (; i < n; ++i) sum += x[i];
+  return sum;
+}
+
 // exp(x) = 2^k * e^r with k = round(x / ln 2) and |r| <= ln 2 / 2 (Cephes' expf polynomial,
 // within 2 ulp of std::exp); inf above the float range and exactly 0 below the normal range
 // (x < -87: softmax wants masked -inf scores to weigh nothing), NaN stays NaN.
