@@ -72,7 +72,7 @@ def main():
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--quick", action="store_true")
     args = parser.parse_args()
-    calls, repeats = (2, 2) if args.quick else (5, 5)
+    calls, repeats = (2, 2) if args.quick else (5, 12)
     print(f"torch {torch.__version__} ({torch.get_num_threads()} threads), vibetensor {vt.__version__} "
           f"({vt.get_num_threads()} threads)")
     print(f"{'case':52} {'pass':>8} {'vibetensor':>12} {'torch':>12} {'ratio':>7}")

@@ -1,6 +1,11 @@
 """The timing rule every benchmark here uses: the best time per call over several repeats."""
 import time
 
+# Idle threads of the library timed just before keep spinning for a while (torch's OpenMP
+# workers spin for milliseconds after each parallel region) and would take a core from the next
+# contender; this pause lets them fall asleep first.
+SETTLE_SECONDS = 0.05
+
 
 def best_time_per_call(fn, calls, repeats):
     return best_times_interleaved({None: fn}, calls, repeats)[None]
@@ -14,6 +19,8 @@ def best_times_interleaved(fns, calls, repeats):
     best = {key: float("inf") for key in fns}
     for _ in range(repeats):
         for key, fn in fns.items():
+            if len(fns) > 1:
+                time.sleep(SETTLE_SECONDS)
             start = time.perf_counter()
             for _ in range(calls):
                 fn()

@@ -2,11 +2,23 @@
 // sum of columns back into an image. conv2d is a matrix product over im2col's columns, and
 // each of these is the other's derivative. Each (sample, channel) plane is independent,
 // so planes run in parallel without write conflicts.
+// The float32 forward of a one-group conv2d skips laying the columns out: our GEMM packs its
+// blocks of them straight from the image (an implicit GEMM), so the columns, nine times the
+// image for a 3x3 kernel, never travel through memory.
+#include <algorithm>
 #include <cstring>
+#include <vector>
 
+#include "src/cpu/sgemm.h"
+#include "src/cpu/vec_math.h"
 #include "vt/dispatch.h"
 #include "vt/ops.h"
 #include "vt/parallel.h"
+
+namespace vt::conv {
+Tensor conv2d_dense_decomposed(const Tensor& x, const Tensor& weight, const std::optional<Tensor>& bias,
+                               IntArrayRef stride, IntArrayRef padding, IntArrayRef dilation);
+}  // namespace vt::conv
 
 namespace vt::cpu {
 namespace {
@@ -151,11 +163,115 @@ Tensor col2im_cpu(const Tensor& self, IntArrayRef output_size, IntArrayRef kerne
   return unbatched ? squeeze(image, std::vector<int64_t>{0}) : image;
 }
 
+
+// One sample's im2col columns as the B of a GEMM: row p is the window position (channel,
+// ki, kj), column j the output pixel (oh, ow), and the element the image value that window
+// position sees from that pixel. The image is given with its zero padding already in place
+// (`padded`, [C, H + 2 ph, W + 2 pw]), so every window read is in bounds. `pack` writes a block
+// of the columns in the GEMM's panel layout (sgemm.h).
+struct WindowColumns {
+  const float* padded;
+  const Geometry& g;
+
+  // Each row of the block is gathered into a contiguous buffer first, output row by output
+  // row, then cut into the panels in whole 32-float moves: a scatter element by element into
+  // the panels took longer than the GEMM itself.
+  void pack(int64_t p0, int64_t depth, int64_t j0, int64_t cols, float* out) const {
+    constexpr int64_t kPanel = kSgemmPanelColumns;
+    thread_local std::vector<float> row_values;
+    row_values.assign((cols + kPanel - 1) / kPanel * kPanel, 0.0f);  // the last panel's missing columns stay zero
+    const int64_t window = g.kh * g.kw, width = g.w + 2 * g.pw, plane_size = (g.h + 2 * g.ph) * width;
+    for (int64_t p = p0; p < p0 + depth; ++p) {
+      const int64_t c = p / window, ki = p % window / g.kw, kj = p % g.kw;
+      // Output pixel (oh, ow) reads origin[oh * sh * width + ow * sw].
+      const float* origin = padded + c * plane_size + ki * g.dh * width + kj * g.dw;
+      float* segment = row_values.data() - j0 % g.ow;  // indexed by ow within the current output row
+      for (int64_t oh = j0 / g.ow, first = j0 % g.ow, left = cols; left > 0; ++oh, first = 0) {
+        const int64_t last = std::min(g.ow, first + left);
+        const float* row = origin + oh * g.sh * width;
+        if (g.sw == 1) {
+          for (int64_t ow = first; ow < last; ++ow) segment[ow] = row[ow];
+        } else {
+          for (int64_t ow = first; ow < last; ++ow) segment[ow] = row[ow * g.sw];
+        }
+        left -= last - first;
+        segment += g.ow;
+      }
+      float* dst = out + (p - p0) * kPanel;
+      for (int64_t q = 0; q * kPanel < cols; ++q) {
+        std::memcpy(dst + q * depth * kPanel, row_values.data() + q * kPanel, kPanel * sizeof(float));  // two vector moves
+      }
+    }
+  }
+};
+
+// The sample [C, H, W] with a zero border of ph rows and pw columns, in `out`.
+void pad_sample(const float* image, const Geometry& g, std::vector<float>& out) {
+  const int64_t width = g.w + 2 * g.pw, height = g.h + 2 * g.ph;
+  out.assign(g.c * height * width, 0.0f);
+  for (int64_t c = 0; c < g.c; ++c) {
+    for (int64_t ih = 0; ih < g.h; ++ih) {
+      std::memcpy(out.data() + (c * height + ih + g.ph) * width + g.pw, image + (c * g.h + ih) * g.w, g.w * sizeof(float));
+    }
+  }
+}
+
+// out[n] = weight [O, C*KH*KW] @ columns(x[n]) (+ bias), one GEMM per sample (or per part of
+// a sample's pixels when there are fewer samples than threads), written in NCHW order.
+Tensor conv2d_implicit_gemm(const Tensor& input, const Tensor& weight, const std::optional<Tensor>& bias,
+                            IntArrayRef stride, IntArrayRef padding, IntArrayRef dilation) {
+  Tensor x = contiguous(input), kernel = contiguous(weight);
+  Geometry g = geometry(x.size(0), x.size(1), x.size(2), x.size(3), std::vector<int64_t>{kernel.size(2), kernel.size(3)},
+                        dilation, padding, stride, "conv2d");
+  const int64_t out_channels = kernel.size(0), depth = g.c * g.kh * g.kw, pixels = g.oh * g.ow;
+  Tensor out = empty_tensor(std::vector<int64_t>{g.n, out_channels, g.oh, g.ow}, ScalarType::Float32, x.device());
+  if (out.numel() == 0) return out;
+  if (depth == 0) return conv::conv2d_dense_decomposed(input, weight, bias, stride, padding, dilation);
+  const float* image = x.data<float>();
+  const float* w = kernel.data<float>();
+  Tensor bias_values = bias ? contiguous(*bias) : Tensor();
+  const float* b = bias ? bias_values.data<float>() : nullptr;
+  float* y = out.data<float>();
+  // Parts of each sample's pixels, in whole panels, so that every thread has work.
+  const int64_t parts = std::max<int64_t>(1, std::min((num_threads() + g.n - 1) / g.n,
+                                                      (pixels + kSgemmPanelColumns - 1) / kSgemmPanelColumns));
+  const int64_t part_size = ((pixels + parts - 1) / parts + kSgemmPanelColumns - 1) / kSgemmPanelColumns * kSgemmPanelColumns;
+  parallel_for(0, g.n * parts, 1, [&](int64_t lo, int64_t hi) {
+    for (int64_t item = lo; item < hi; ++item) {
+      const int64_t n = item / parts, first = item % parts * part_size, count = std::min(part_size, pixels - first);
+      if (count <= 0) continue;
+      float* c = y + n * out_channels * pixels + first;
+      if (b) {
+        for (int64_t o = 0; o < out_channels; ++o) std::fill_n(c + o * pixels, count, b[o]);
+      }
+      const float* sample = image + n * g.c * g.h * g.w;
+      thread_local std::vector<float> padded;
+      if (g.ph > 0 || g.pw > 0) pad_sample(sample, g, padded);
+      WindowColumns columns{g.ph > 0 || g.pw > 0 ? padded.data() : sample, g};
+      sgemm_avx512_packing_b(out_channels, count, depth, 1.0f, w, depth, 1,
+                             [&](int64_t p0, int64_t rows, int64_t j0, int64_t cols, float* panels) {
+                               columns.pack(p0, rows, first + j0, cols, panels);
+                             },
+                             b ? 1.0f : 0.0f, c, pixels);
+    }
+  });
+  return out;
+}
+
+Tensor conv2d_dense_cpu(const Tensor& input, const Tensor& weight, const std::optional<Tensor>& bias, IntArrayRef stride,
+                        IntArrayRef padding, IntArrayRef dilation) {
+  const bool float32 = input.dtype() == ScalarType::Float32 && weight.dtype() == ScalarType::Float32 &&
+                       (!bias || (bias->dtype() == ScalarType::Float32 && bias->dim() == 1));
+  if (float32 && has_avx512()) return conv2d_implicit_gemm(input, weight, bias, stride, padding, dilation);
+  return conv::conv2d_dense_decomposed(input, weight, bias, stride, padding, dilation);
+}
+
 }  // namespace
 
 VT_REGISTRATION(conv_cpu) {
   register_kernel("im2col", DispatchKey::CPU, &im2col_cpu);
   register_kernel("col2im", DispatchKey::CPU, &col2im_cpu);
+  register_kernel("_conv2d_dense", DispatchKey::CPU, &conv2d_dense_cpu);
 }
 
 }  // namespace vt::cpu

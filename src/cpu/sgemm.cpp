@@ -15,8 +15,8 @@ namespace vt::cpu {
 namespace {
 
 constexpr int kRows = 12;          // MR: rows of the register tile
-constexpr int kCols = 32;          // NR: columns (two 16-float vectors)
-constexpr int64_t kDepth = 128;    // KC: the block of K packed at a time
+constexpr int kCols = kSgemmPanelColumns;  // NR: columns (two 16-float vectors)
+constexpr int64_t kDepth = 256;    // KC: the block of K packed at a time (B panel: 32 KiB, in L1)
 constexpr int64_t kRowBlock = 144; // MC: rows of A packed at a time (12 panels)
 constexpr int64_t kColBlock = 512; // NC: columns of B packed at a time (16 panels)
 
@@ -40,7 +40,7 @@ void pack_a(const float* a, int64_t rs, int64_t cs, int64_t rows, int64_t depth,
 
 // B[depth x cols] into panels of kCols columns: panel j holds, for each k, the kCols values of
 // row k; columns past the end are zeros.
-void pack_b(const float* b, int64_t rs, int64_t cs, int64_t depth, int64_t cols, float* out) {
+void pack_b_strided(const float* b, int64_t rs, int64_t cs, int64_t depth, int64_t cols, float* out) {
   for (int64_t j0 = 0; j0 < cols; j0 += kCols) {
     const int64_t valid = std::min<int64_t>(kCols, cols - j0);
     float* panel = out + (j0 / kCols) * depth * kCols;
@@ -65,15 +65,17 @@ void pack_b(const float* b, int64_t rs, int64_t cs, int64_t depth, int64_t cols,
 enum class PanelOf { Packed, Rows, Columns };
 
 // C tile (rows x cols of it valid) = alpha * A @ Bp + beta * C tile, A laid out as `kLayout`
-// with leading dimension lda (unused when packed).
-template <PanelOf kLayout>
+// with leading dimension lda (unused when packed). kTileRows below kRows serves a last panel
+// of few rows (64 output channels are five panels and four rows) without computing the
+// panel's zero rows.
+template <PanelOf kLayout, int kTileRows = kRows>
 VT_AVX512 void micro_kernel(int64_t depth, const float* __restrict a, int64_t lda, const float* __restrict bp,
                             float* c, int64_t ldc, float alpha, float beta, int64_t rows, int64_t cols) {
-  f16 acc[kRows][2];
-  for (int r = 0; r < kRows; ++r) acc[r][0] = acc[r][1] = f16{};
+  f16 acc[kTileRows][2];
+  for (int r = 0; r < kTileRows; ++r) acc[r][0] = acc[r][1] = f16{};
   for (int64_t p = 0; p < depth; ++p) {
     const f16 b0 = load_vec<f16>(bp), b1 = load_vec<f16>(bp + 16);
-    for (int r = 0; r < kRows; ++r) {
+    for (int r = 0; r < kTileRows; ++r) {
       const float value = kLayout == PanelOf::Packed ? a[p * kRows + r]
                           : kLayout == PanelOf::Rows   ? a[r * lda + p]
                                                        : a[p * lda + r];
@@ -83,8 +85,8 @@ VT_AVX512 void micro_kernel(int64_t depth, const float* __restrict a, int64_t ld
     }
     bp += kCols;
   }
-  if (rows == kRows && cols == kCols) {
-    for (int r = 0; r < kRows; ++r) {
+  if (cols == kCols) {
+    for (int r = 0; r < rows; ++r) {
       float* row = c + r * ldc;
       f16 lo = acc[r][0] * alpha, hi = acc[r][1] * alpha;
       if (beta != 0.0f) {
@@ -96,8 +98,8 @@ VT_AVX512 void micro_kernel(int64_t depth, const float* __restrict a, int64_t ld
     }
     return;
   }
-  float tile[kRows][kCols];
-  for (int r = 0; r < kRows; ++r) {
+  float tile[kTileRows][kCols];
+  for (int r = 0; r < kTileRows; ++r) {
     store_vec(tile[r], acc[r][0]);
     store_vec(tile[r] + 16, acc[r][1]);
   }
@@ -112,6 +114,14 @@ VT_AVX512 void micro_kernel(int64_t depth, const float* __restrict a, int64_t ld
 void sgemm_avx512(int64_t m, int64_t n, int64_t k, float alpha, const float* a, int64_t a_row_stride,
                   int64_t a_col_stride, const float* b, int64_t b_row_stride, int64_t b_col_stride, float beta,
                   float* c, int64_t ldc) {
+  auto pack_strided_b = [&](int64_t p0, int64_t depth, int64_t j0, int64_t cols, float* out) {
+    pack_b_strided(b + p0 * b_row_stride + j0 * b_col_stride, b_row_stride, b_col_stride, depth, cols, out);
+  };
+  sgemm_avx512_packing_b(m, n, k, alpha, a, a_row_stride, a_col_stride, pack_strided_b, beta, c, ldc);
+}
+
+void sgemm_avx512_packing_b(int64_t m, int64_t n, int64_t k, float alpha, const float* a, int64_t a_row_stride,
+                            int64_t a_col_stride, const PackB& pack_b, float beta, float* c, int64_t ldc) {
   thread_local std::vector<float> packed_a, packed_b;
   packed_a.resize(kRowBlock * kDepth);
   packed_b.resize(kColBlock * kDepth);
@@ -120,7 +130,7 @@ void sgemm_avx512(int64_t m, int64_t n, int64_t k, float alpha, const float* a, 
     const float block_beta = p0 == 0 ? beta : 1.0f;  // later blocks of K add to C
     for (int64_t j0 = 0; j0 < n; j0 += kColBlock) {
       const int64_t cols = std::min(kColBlock, n - j0);
-      pack_b(b + p0 * b_row_stride + j0 * b_col_stride, b_row_stride, b_col_stride, depth, cols, packed_b.data());
+      pack_b(p0, depth, j0, cols, packed_b.data());
       for (int64_t i0 = 0; i0 < m; i0 += kRowBlock) {
         const int64_t rows = std::min(kRowBlock, m - i0);
         const float* a_block = a + i0 * a_row_stride + p0 * a_col_stride;
@@ -141,8 +151,17 @@ void sgemm_avx512(int64_t m, int64_t n, int64_t k, float alpha, const float* a, 
             const int64_t tile_rows = std::min<int64_t>(kRows, rows - ip);
             const float* a_tile = a_block + ip * a_row_stride;
             if (ip >= in_place) {
-              micro_kernel<PanelOf::Packed>(depth, packed_a.data() + ((ip - in_place) / kRows) * depth * kRows, 0,
-                                            bp, c_tile, ldc, alpha, block_beta, tile_rows, tile_cols);
+              const float* a_panel = packed_a.data() + ((ip - in_place) / kRows) * depth * kRows;
+              if (tile_rows <= 4) {
+                micro_kernel<PanelOf::Packed, 4>(depth, a_panel, 0, bp, c_tile, ldc, alpha, block_beta, tile_rows,
+                                                 tile_cols);
+              } else if (tile_rows <= 8) {
+                micro_kernel<PanelOf::Packed, 8>(depth, a_panel, 0, bp, c_tile, ldc, alpha, block_beta, tile_rows,
+                                                 tile_cols);
+              } else {
+                micro_kernel<PanelOf::Packed>(depth, a_panel, 0, bp, c_tile, ldc, alpha, block_beta, tile_rows,
+                                              tile_cols);
+              }
             } else if (layout == PanelOf::Rows) {
               micro_kernel<PanelOf::Rows>(depth, a_tile, lda, bp, c_tile, ldc, alpha, block_beta, tile_rows,
                                           tile_cols);

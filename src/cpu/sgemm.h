@@ -4,6 +4,7 @@
 // 80% of the speed of torch's MKL; this kernel is what closes that gap.
 #pragma once
 #include <cstdint>
+#include <functional>
 
 namespace vt::cpu {
 
@@ -14,5 +15,18 @@ namespace vt::cpu {
 void sgemm_avx512(int64_t m, int64_t n, int64_t k, float alpha, const float* a, int64_t a_row_stride,
                   int64_t a_col_stride, const float* b, int64_t b_row_stride, int64_t b_col_stride, float beta,
                   float* c, int64_t ldc);
+
+// The width of the panels B is packed into.
+constexpr int kSgemmPanelColumns = 32;
+
+// Writes rows [p0, p0 + depth) and columns [j0, j0 + cols) of B into `out` as panels of
+// kSgemmPanelColumns columns: panel q holds, for each row in turn, that row's kSgemmPanelColumns
+// values of columns j0 + q * kSgemmPanelColumns onwards; columns past j0 + cols are zeros.
+using PackB = std::function<void(int64_t p0, int64_t depth, int64_t j0, int64_t cols, float* out)>;
+
+// sgemm_avx512 for a B that exists only through pack_b, which the GEMM calls once per block
+// (for example convolution's image windows, never laid out as a matrix).
+void sgemm_avx512_packing_b(int64_t m, int64_t n, int64_t k, float alpha, const float* a, int64_t a_row_stride,
+                            int64_t a_col_stride, const PackB& pack_b, float beta, float* c, int64_t ldc);
 
 }  // namespace vt::cpu

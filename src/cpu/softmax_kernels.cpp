@@ -1,6 +1,6 @@
 // CPU softmax and log_softmax along one dim, forward and backward, fused: one pass for the
-// max, one for exp and its sum, one to scale. float32 rows run on 8-float vectors with a
-// polynomial exp, built for AVX2 and the baseline, picked at load time.
+// max, one for exp and its sum, one to scale. float32 rows run on vectors with a polynomial
+// exp: sixteen floats on AVX-512 CPUs, else eight (the AVX2 clone or the baseline).
 #include <cmath>
 #include <cstring>
 #include <limits>
@@ -13,21 +13,23 @@
 namespace vt::cpu {
 namespace {
 
-// y = exp(x - shift), returning its sum.
+// y = exp(x - shift), returning its sum; two vectors per step so two exps are in flight.
+template <class V>
 VT_ALWAYS_INLINE float exp_shifted(const float* x, float* y, float shift, int64_t n) {
-  f8 sums = splat(0), sums2 = splat(0);
+  constexpr int L = lanes_of<V>;
+  V sums = constant<V>(0.0f), sums2 = sums;
   int64_t i = 0;
-  for (; i + 2 * kLanes <= n; i += 2 * kLanes) {
-    f8 e = exp_approx(load(x + i) - shift), e2 = exp_approx(load(x + i + kLanes) - shift);
-    store(y + i, e);
-    store(y + i + kLanes, e2);
+  for (; i + 2 * L <= n; i += 2 * L) {
+    V e = exp_approx(load_vec<V>(x + i) - shift), e2 = exp_approx(load_vec<V>(x + i + L) - shift);
+    store_vec(y + i, e);
+    store_vec(y + i + L, e2);
     sums += e;
     sums2 += e2;
   }
   sums += sums2;
-  for (; i + kLanes <= n; i += kLanes) {
-    f8 e = exp_approx(load(x + i) - shift);
-    store(y + i, e);
+  for (; i + L <= n; i += L) {
+    V e = exp_approx(load_vec<V>(x + i) - shift);
+    store_vec(y + i, e);
     sums += e;
   }
   float sum = lane_sum(sums);
@@ -35,41 +37,62 @@ VT_ALWAYS_INLINE float exp_shifted(const float* x, float* y, float shift, int64_
   return sum;
 }
 
+template <class V>
 VT_ALWAYS_INLINE float row_dot(const float* x, const float* y, int64_t n) {
-  f8 sums = splat(0);
+  constexpr int L = lanes_of<V>;
+  V sums = constant<V>(0.0f);
   int64_t i = 0;
-  for (; i + kLanes <= n; i += kLanes) sums += load(x + i) * load(y + i);
+  for (; i + L <= n; i += L) sums += load_vec<V>(x + i) * load_vec<V>(y + i);
   float sum = lane_sum(sums);
   for (; i < n; ++i) sum += x[i] * y[i];
   return sum;
 }
 
 // One row of n contiguous floats. `log` selects log_softmax.
-VT_MULTIVERSION void softmax_row_float(const float* x, float* y, int64_t n, bool log) {
-  float max = max_of(x, n);
-  float sum = exp_shifted(x, y, max, n);
+template <class V>
+VT_ALWAYS_INLINE void softmax_row_loop(const float* x, float* y, int64_t n, bool log) {
+  constexpr int L = lanes_of<V>;
+  float max = max_of<V>(x, n);
+  float sum = exp_shifted<V>(x, y, max, n);
+  int64_t i = 0;
   if (log) {
     // (x - max) - log(sum), in that order: max + log(sum) would round away log(sum)'s digits
     // when max is large.
     float log_sum = std::log(sum);
-    for (int64_t i = 0; i < n; ++i) y[i] = (x[i] - max) - log_sum;
+    for (; i + L <= n; i += L) store_vec(y + i, (load_vec<V>(x + i) - max) - log_sum);
+    for (; i < n; ++i) y[i] = (x[i] - max) - log_sum;
   } else {
     float inverse = 1.0f / sum;
-    for (int64_t i = 0; i < n; ++i) y[i] *= inverse;
+    for (; i + L <= n; i += L) store_vec(y + i, load_vec<V>(y + i) * inverse);
+    for (; i < n; ++i) y[i] *= inverse;
   }
 }
 
 // softmax: gx = y * (g - sum(g * y)); log_softmax: gx = g - exp(y) * sum(g).
-VT_MULTIVERSION void softmax_backward_row_float(const float* g, const float* y, float* gx, int64_t n, bool log) {
+template <class V>
+VT_ALWAYS_INLINE void softmax_backward_row_loop(const float* g, const float* y, float* gx, int64_t n, bool log) {
+  constexpr int L = lanes_of<V>;
+  int64_t i = 0;
   if (log) {
-    float total = sum_of(g, n);
-    int64_t i = 0;
-    for (; i + kLanes <= n; i += kLanes) store(gx + i, load(g + i) - exp_approx(load(y + i)) * total);
+    float total = sum_of<V>(g, n);
+    for (; i + L <= n; i += L) store_vec(gx + i, load_vec<V>(g + i) - exp_approx(load_vec<V>(y + i)) * total);
     for (; i < n; ++i) gx[i] = g[i] - exp_approx(y[i]) * total;
   } else {
-    float dot = row_dot(g, y, n);
-    for (int64_t i = 0; i < n; ++i) gx[i] = y[i] * (g[i] - dot);
+    float dot = row_dot<V>(g, y, n);
+    for (; i + L <= n; i += L) store_vec(gx + i, load_vec<V>(y + i) * (load_vec<V>(g + i) - dot));
+    for (; i < n; ++i) gx[i] = y[i] * (g[i] - dot);
   }
+}
+
+VT_FLOAT_MAP(void, softmax_row, (const float* x, float* y, int64_t n, bool log), (x, y, n, log))
+VT_FLOAT_MAP(void, softmax_backward_row, (const float* g, const float* y, float* gx, int64_t n, bool log),
+             (g, y, gx, n, log))
+
+void softmax_row_float(const float* x, float* y, int64_t n, bool log) {
+  has_avx512() ? softmax_row_f16(x, y, n, log) : softmax_row_f8(x, y, n, log);
+}
+void softmax_backward_row_float(const float* g, const float* y, float* gx, int64_t n, bool log) {
+  has_avx512() ? softmax_backward_row_f16(g, y, gx, n, log) : softmax_backward_row_f8(g, y, gx, n, log);
 }
 
 void softmax_row_double(const double* x, double* y, int64_t n, bool log) {

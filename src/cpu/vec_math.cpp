@@ -99,11 +99,6 @@ VT_ALWAYS_INLINE void silu_loop(const float* x, float* y, int64_t n) {
   for (; i < n; ++i) y[i] = x[i] * sigmoid_of(x[i]);
 }
 
-// Each map built twice: eight lanes (AVX2 clone and baseline) and sixteen (AVX-512).
-#define VT_FLOAT_MAP(ret, name, params, args)                                   \
-  VT_MULTIVERSION ret name##_f8 params { return name##_loop<f8> args; }         \
-  VT_AVX512 ret name##_f16 params { return name##_loop<f16> args; }
-
 VT_FLOAT_MAP(void, gelu, (const float* x, float* y, int64_t n, bool tanh_form), (x, y, n, tanh_form))
 VT_FLOAT_MAP(void, gelu_backward, (const float* g, const float* x, float* gx, int64_t n, bool tanh_form),
              (g, x, gx, n, tanh_form))
@@ -111,7 +106,6 @@ VT_FLOAT_MAP(float, exp_shifted_and_sum, (float* x, int64_t n, float shift), (x,
 VT_FLOAT_MAP(void, exp, (const float* x, float* y, int64_t n), (x, y, n))
 VT_FLOAT_MAP(void, sigmoid, (const float* x, float* y, int64_t n), (x, y, n))
 VT_FLOAT_MAP(void, silu, (const float* x, float* y, int64_t n), (x, y, n))
-#undef VT_FLOAT_MAP
 
 }  // namespace
 

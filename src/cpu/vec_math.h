@@ -16,6 +16,12 @@ namespace vt::cpu {
 // Functions built for AVX-512 only, called after has_avx512() says so.
 #define VT_AVX512 __attribute__((target("avx512f,avx512vl,avx512dq,fma")))
 
+// Builds `name##_f8` (eight lanes: the AVX2 clone and the baseline) and `name##_f16` (sixteen
+// lanes, AVX-512) from one loop template `name##_loop<V>`; callers pick with has_avx512().
+#define VT_FLOAT_MAP(ret, name, params, args)                           \
+  VT_MULTIVERSION ret name##_f8 params { return name##_loop<f8> args; } \
+  VT_AVX512 ret name##_f16 params { return name##_loop<f16> args; }
+
 // Whether this CPU has AVX-512 (F, VL and DQ) with FMA; checked once.
 bool has_avx512();
 
@@ -63,15 +69,18 @@ VT_ALWAYS_INLINE void store_vec(float* p, V v) {
   std::memcpy(p, &v, sizeof v);
 }
 VT_ALWAYS_INLINE bool any_lane(bool mask) { return mask; }
-VT_ALWAYS_INLINE bool any_lane(i16 mask) {
-  int32_t bits = 0;
-  for (int k = 0; k < 16; ++k) bits |= mask[k];
-  return bits != 0;
-}
+// Halving ORs (a few vector instructions): a loop over the lanes became a chain of lane
+// extracts that cost more than the exp it guards.
 VT_ALWAYS_INLINE bool any_lane(i8 mask) {
-  int32_t bits = 0;
-  for (int k = 0; k < kLanes; ++k) bits |= mask[k];
-  return bits != 0;
+  typedef int32_t i4 __attribute__((vector_size(16)));
+  i4 m4 = __builtin_shufflevector(mask, mask, 0, 1, 2, 3) | __builtin_shufflevector(mask, mask, 4, 5, 6, 7);
+  m4 |= __builtin_shufflevector(m4, m4, 2, 3, 0, 1);
+  m4 |= __builtin_shufflevector(m4, m4, 1, 0, 3, 2);
+  return m4[0] != 0;
+}
+VT_ALWAYS_INLINE bool any_lane(i16 mask) {
+  return any_lane(i8(__builtin_shufflevector(mask, mask, 0, 1, 2, 3, 4, 5, 6, 7) |
+                     __builtin_shufflevector(mask, mask, 8, 9, 10, 11, 12, 13, 14, 15)));
 }
 template <class V>
 VT_ALWAYS_INLINE float lane_sum(V v) {
@@ -80,32 +89,47 @@ VT_ALWAYS_INLINE float lane_sum(V v) {
   return s;
 }
 
-VT_ALWAYS_INLINE f8 vmax(f8 a, f8 b) { return a > b ? a : b; }
+// c in every lane of V (or c itself for V = float).
+template <class V>
+VT_ALWAYS_INLINE V constant(float c) {
+  if constexpr (std::is_same_v<V, float>) return c;
+  else if constexpr (std::is_same_v<V, f16>) return splat16(c);
+  else return splat(c);
+}
+
+template <class V>
+VT_ALWAYS_INLINE V vmax(V a, V b) {
+  return a > b ? a : b;
+}
 
 // The largest of x[0..n) in four independent accumulators, so the loop is not bound by the
-// latency of one max chain (softmax rows, attention scores).
+// latency of one max chain (softmax rows, attention scores). V: f8 or f16.
+template <class V = f8>
 VT_ALWAYS_INLINE float max_of(const float* x, int64_t n) {
-  f8 m0 = splat(-std::numeric_limits<float>::infinity()), m1 = m0, m2 = m0, m3 = m0;
+  constexpr int L = lanes_of<V>;
+  V m0 = constant<V>(-std::numeric_limits<float>::infinity()), m1 = m0, m2 = m0, m3 = m0;
   int64_t i = 0;
-  for (; i + 4 * kLanes <= n; i += 4 * kLanes) {
-    m0 = vmax(load(x + i), m0);
-    m1 = vmax(load(x + i + kLanes), m1);
-    m2 = vmax(load(x + i + 2 * kLanes), m2);
-    m3 = vmax(load(x + i + 3 * kLanes), m3);
+  for (; i + 4 * L <= n; i += 4 * L) {
+    m0 = vmax(load_vec<V>(x + i), m0);
+    m1 = vmax(load_vec<V>(x + i + L), m1);
+    m2 = vmax(load_vec<V>(x + i + 2 * L), m2);
+    m3 = vmax(load_vec<V>(x + i + 3 * L), m3);
   }
-  f8 lanes = vmax(vmax(m0, m1), vmax(m2, m3));
-  for (; i + kLanes <= n; i += kLanes) lanes = vmax(load(x + i), lanes);
+  V lanes = vmax(vmax(m0, m1), vmax(m2, m3));
+  for (; i + L <= n; i += L) lanes = vmax(load_vec<V>(x + i), lanes);
   float max = -std::numeric_limits<float>::infinity();
   for (; i < n; ++i) max = x[i] > max ? x[i] : max;
-  for (int k = 0; k < kLanes; ++k) max = lanes[k] > max ? lanes[k] : max;
+  for (int k = 0; k < L; ++k) max = lanes[k] > max ? lanes[k] : max;
   return max;  // (a NaN element is skipped here but makes its own exp, and so the sum, NaN)
 }
 
-// The sum of x[0..n), in eight lanes (softmax and layer-norm rows).
+// The sum of x[0..n), in one vector of lanes (softmax and layer-norm rows).
+template <class V = f8>
 VT_ALWAYS_INLINE float sum_of(const float* x, int64_t n) {
-  f8 sums = splat(0.0f);
+  constexpr int L = lanes_of<V>;
+  V sums = constant<V>(0.0f);
   int64_t i = 0;
-  for (; i + kLanes <= n; i += kLanes) sums += load(x + i);
+  for (; i + L <= n; i += L) sums += load_vec<V>(x + i);
   float sum = lane_sum(sums);
   for (; i < n; ++i) sum += x[i];
   return sum;
@@ -114,13 +138,6 @@ VT_ALWAYS_INLINE float sum_of(const float* x, int64_t n) {
 // exp(x) = 2^k * e^r with k = round(x / ln 2) and |r| <= ln 2 / 2 (Cephes' expf polynomial,
 // within 2 ulp of std::exp); inf above the float range and exactly 0 below the normal range
 // (x < -87: softmax wants masked -inf scores to weigh nothing), NaN stays NaN.
-template <class V>
-VT_ALWAYS_INLINE V constant(float c) {
-  if constexpr (std::is_same_v<V, float>) return c;
-  else if constexpr (std::is_same_v<V, f16>) return splat16(c);
-  else return splat(c);
-}
-
 template <class V>
 VT_ALWAYS_INLINE V exp_approx(V x) {
   const V lo = constant<V>(-87.0f), hi = constant<V>(88.7228355f);  // e^hi: the largest float

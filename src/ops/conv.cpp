@@ -1,6 +1,8 @@
 // Convolution and pooling as compositions: convolution is im2col (a CPU kernel; a strided
 // `unfold` view elsewhere) then a matrix product; pooling reduces over window views.
-// Differentiable on every backend through their parts.
+// Differentiable on every backend through their parts, except one-group convolution, which is
+// its own op (_conv2d_dense: the CPU computes it without laying out the columns) with its
+// derivative written here.
 #include "vt/autograd/record.h"
 #include "vt/dispatch.h"
 #include "vt/ops.h"
@@ -77,28 +79,25 @@ Tensor conv2d_composite(const Tensor& input, const Tensor& weight, const std::op
            ", expected input", shape_str(x.sizes()), " to have ", weight.size(1) * groups, " channels, but got ", channels,
            " channels instead");
   VT_CHECK(out_channels % groups == 0, "out_channels must be divisible by groups");
+  VT_CHECK(!bias || (bias->dim() == 1 && bias->size(0) == out_channels), "Given weight of size ",
+           shape_str(weight.sizes()), ", expected bias to be 1-dimensional with ", out_channels,
+           " elements, but got bias of size ", bias ? shape_str(bias->sizes()) : "", " instead");
   Window2d w = window_of(std::vector<int64_t>{weight.size(2), weight.size(3)}, stride, padding, dilation, "conv2d");
   int64_t span_h = (w.kh - 1) * w.dh + 1, span_w = (w.kw - 1) * w.dw + 1;
   VT_CHECK(x.size(2) + 2 * w.ph >= span_h && x.size(3) + 2 * w.pw >= span_w, "conv2d(): Kernel size can't be greater ",
            "than actual input size");
-  int64_t n = x.size(0), oh = (x.size(2) + 2 * w.ph - span_h) / w.sh + 1, ow = (x.size(3) + 2 * w.pw - span_w) / w.sw + 1;
-  bool pointwise = w.kh == 1 && w.kw == 1 && w.sh == 1 && w.sw == 1 && w.ph == 0 && w.pw == 0;
-  Tensor cols = pointwise ? reshape(x, std::vector<int64_t>{n, channels, oh * ow})
-                          : im2col(x, std::vector<int64_t>{w.kh, w.kw}, std::vector<int64_t>{w.dh, w.dw},
-                                   std::vector<int64_t>{w.ph, w.pw}, std::vector<int64_t>{w.sh, w.sw});
-  int64_t per_group = cols.size(1) / groups;
-  Tensor out;
   if (groups == 1) {
-    // One large product, [O, CKK] @ [CKK, N*L], beats N small ones; then back to [N, O, L].
-    Tensor columns = reshape(permute(cols, std::vector<int64_t>{1, 0, 2}), std::vector<int64_t>{per_group, n * oh * ow});
-    Tensor product = mm(reshape(weight, std::vector<int64_t>{out_channels, per_group}), columns);
-    out = contiguous(permute(reshape(product, std::vector<int64_t>{out_channels, n, oh, ow}),
-                             std::vector<int64_t>{1, 0, 2, 3}));
-  } else {
-    Tensor kernel = reshape(weight, std::vector<int64_t>{groups, out_channels / groups, per_group});
-    Tensor grouped = reshape(cols, std::vector<int64_t>{n, groups, per_group, oh * ow});
-    out = reshape(matmul(kernel, grouped), std::vector<int64_t>{n, out_channels, oh, ow});
+    Tensor out = _conv2d_dense(x, weight, bias, std::vector<int64_t>{w.sh, w.sw}, std::vector<int64_t>{w.ph, w.pw},
+                               std::vector<int64_t>{w.dh, w.dw});
+    return unbatched ? squeeze(out, std::vector<int64_t>{0}) : out;
   }
+  int64_t n = x.size(0), oh = (x.size(2) + 2 * w.ph - span_h) / w.sh + 1, ow = (x.size(3) + 2 * w.pw - span_w) / w.sw + 1;
+  Tensor cols = im2col(x, std::vector<int64_t>{w.kh, w.kw}, std::vector<int64_t>{w.dh, w.dw},
+                       std::vector<int64_t>{w.ph, w.pw}, std::vector<int64_t>{w.sh, w.sw});
+  int64_t per_group = cols.size(1) / groups;
+  Tensor kernel = reshape(weight, std::vector<int64_t>{groups, out_channels / groups, per_group});
+  Tensor grouped = reshape(cols, std::vector<int64_t>{n, groups, per_group, oh * ow});
+  Tensor out = reshape(matmul(kernel, grouped), std::vector<int64_t>{n, out_channels, oh, ow});
   if (bias) out = add(out, reshape(*bias, std::vector<int64_t>{1, out_channels, 1, 1}));
   return unbatched ? squeeze(out, std::vector<int64_t>{0}) : out;
 }
@@ -230,6 +229,65 @@ Tensor col2im_composite(const Tensor& self, IntArrayRef output_size, IntArrayRef
   return unbatched ? squeeze(out, std::vector<int64_t>{0}) : out;
 }
 
+// _conv2d_dense: conv2d with one group on a 4-D input, arguments already checked by conv2d.
+// Its kernels compute the forward in one go (on the CPU without laying out im2col's columns
+// where it can); the derivatives below are written with im2col, col2im and mm.
+
+// [N, C*KH*KW, L] columns of x viewed as one [C*KH*KW, N*L] matrix (im2col lays them out
+// that way, so this is a view).
+Tensor columns_of(const Tensor& x, const Window2d& w) {
+  Tensor cols = im2col(x, std::vector<int64_t>{w.kh, w.kw}, std::vector<int64_t>{w.dh, w.dw},
+                       std::vector<int64_t>{w.ph, w.pw}, std::vector<int64_t>{w.sh, w.sw});
+  return reshape(permute(cols, std::vector<int64_t>{1, 0, 2}), std::vector<int64_t>{cols.size(1), -1});
+}
+
+Window2d dense_window(const Tensor& weight, IntArrayRef stride, IntArrayRef padding, IntArrayRef dilation) {
+  return window_of(std::vector<int64_t>{weight.size(2), weight.size(3)}, stride, padding, dilation, "conv2d");
+}
+
+// With G the output gradient as [O, N*L] and X the input's columns: dW = G X^T, dx =
+// col2im(W^T G), db = G summed over samples and pixels.
+Tensor conv2d_dense_grad(const Tensor& x, const Tensor& weight, const std::optional<Tensor>& bias, IntArrayRef stride,
+                         IntArrayRef padding, IntArrayRef dilation) {
+  Tensor out = autograd::below_autograd([&] { return _conv2d_dense(x, weight, bias, stride, padding, dilation); });
+  std::vector<int64_t> s(stride.begin(), stride.end()), p(padding.begin(), padding.end()),
+      d(dilation.begin(), dilation.end());
+  Tensor no_bias;
+  const Tensor& b = bias ? *bias : no_bias;
+  autograd::forward_tangent(out, {&x, &weight, &b}, [&] {
+    Tensor tangent = _conv2d_dense(autograd::tangent_or_zeros(x), weight, std::nullopt, s, p, d);
+    std::optional<Tensor> bias_tangent;
+    if (bias) bias_tangent = autograd::tangent_or_zeros(*bias);
+    return add(tangent, _conv2d_dense(x, autograd::tangent_or_zeros(weight), bias_tangent, s, p, d));
+  });
+  if (!autograd::any_requires_grad({&x, &weight, &b})) return out;
+  auto node = autograd::make_node("ConvolutionBackward0", {&x, &weight, &b},
+                                  [=](autograd::FunctionNode& node, const autograd::TensorList& g) {
+    const Tensor& saved_x = node.saved(0);
+    const Tensor& saved_weight = node.saved(1);
+    Window2d w = dense_window(saved_weight, s, p, d);
+    int64_t n = g[0].size(0), out_channels = g[0].size(1);
+    Tensor grad = reshape(permute(g[0], std::vector<int64_t>{1, 0, 2, 3}), std::vector<int64_t>{out_channels, -1});
+    Tensor grad_x, grad_weight, grad_bias;
+    if (node.needs_input_grad(0)) {
+      Tensor cols = mm(t(reshape(saved_weight, std::vector<int64_t>{out_channels, -1})), grad);  // [CKK, N*L]
+      cols = permute(reshape(cols, std::vector<int64_t>{cols.size(0), n, -1}), std::vector<int64_t>{1, 0, 2});
+      grad_x = col2im(cols, std::vector<int64_t>{saved_x.size(2), saved_x.size(3)}, std::vector<int64_t>{w.kh, w.kw},
+                      std::vector<int64_t>{w.dh, w.dw}, std::vector<int64_t>{w.ph, w.pw},
+                      std::vector<int64_t>{w.sh, w.sw});
+    }
+    if (node.needs_input_grad(1)) {
+      grad_weight = reshape(mm(grad, t(columns_of(saved_x, w))), saved_weight.sizes());
+    }
+    if (node.needs_input_grad(2)) grad_bias = sum(g[0], std::vector<int64_t>{0, 2, 3});
+    return autograd::TensorList{grad_x, grad_weight, grad_bias};
+  });
+  node->save(x);
+  node->save(weight);
+  autograd::set_history(out, node);
+  return out;
+}
+
 // im2col and col2im are linear and each other's adjoint: each one's derivative is the other.
 Tensor im2col_grad(const Tensor& self, IntArrayRef kernel_size, IntArrayRef dilation, IntArrayRef padding,
                    IntArrayRef stride) {
@@ -264,6 +322,25 @@ Tensor col2im_grad(const Tensor& self, IntArrayRef output_size, IntArrayRef kern
 
 }  // namespace
 
+namespace conv {
+
+// [O, C*KH*KW] @ [C*KH*KW, N*L], then in NCHW order, plus the bias: the kernel for backends
+// without their own (and the CPU's for what its fast path does not take).
+Tensor conv2d_dense_decomposed(const Tensor& x, const Tensor& weight, const std::optional<Tensor>& bias,
+                               IntArrayRef stride, IntArrayRef padding, IntArrayRef dilation) {
+  Window2d w = dense_window(weight, stride, padding, dilation);
+  int64_t n = x.size(0), out_channels = weight.size(0);
+  int64_t oh = (x.size(2) + 2 * w.ph - ((w.kh - 1) * w.dh + 1)) / w.sh + 1;
+  int64_t ow = (x.size(3) + 2 * w.pw - ((w.kw - 1) * w.dw + 1)) / w.sw + 1;
+  Tensor product = mm(reshape(weight, std::vector<int64_t>{out_channels, -1}), columns_of(x, w));
+  Tensor out = contiguous(permute(reshape(product, std::vector<int64_t>{out_channels, n, oh, ow}),
+                                  std::vector<int64_t>{1, 0, 2, 3}));
+  if (bias) out = add(out, reshape(*bias, std::vector<int64_t>{1, out_channels, 1, 1}));
+  return out;
+}
+
+}  // namespace conv
+
 VT_REGISTRATION(conv_ops) {
   Registry& r = Registry::instance();
   r.define("conv2d(Tensor input, Tensor weight, Tensor? bias=None, SymInt[2] stride=[1, 1], SymInt[2] padding=[0, 0], SymInt[2] dilation=[1, 1], SymInt groups=1) -> Tensor");
@@ -272,6 +349,9 @@ VT_REGISTRATION(conv_ops) {
   r.define("avg_pool2d(Tensor self, int[2] kernel_size, int[2] stride=[], int[2] padding=0, bool ceil_mode=False, bool count_include_pad=True, int? divisor_override=None) -> Tensor");
   r.define("adaptive_avg_pool2d(Tensor self, SymInt[2] output_size) -> Tensor");
   register_composite("conv2d", &conv2d_composite);
+  r.define("_conv2d_dense(Tensor input, Tensor weight, Tensor? bias, int[2] stride, int[2] padding, int[2] dilation) -> Tensor");
+  register_kernel("_conv2d_dense", DispatchKey::CUDA, &conv::conv2d_dense_decomposed);  // CPU: src/cpu/conv_kernels.cpp
+  register_kernel("_conv2d_dense", DispatchKey::Autograd, &conv2d_dense_grad);
   register_composite("conv1d", &conv1d_composite);
   register_composite("max_pool2d", &max_pool2d_composite);
   register_composite("avg_pool2d", &avg_pool2d_composite);
@@ -291,6 +371,12 @@ Tensor conv2d(const Tensor& input, const Tensor& weight, const std::optional<Ten
               IntArrayRef padding, IntArrayRef dilation, int64_t groups) {
   static const TypedOp<ConvSignature> op("conv2d");
   return op(input, weight, bias, stride, padding, dilation, groups);
+}
+Tensor _conv2d_dense(const Tensor& input, const Tensor& weight, const std::optional<Tensor>& bias, IntArrayRef stride,
+                     IntArrayRef padding, IntArrayRef dilation) {
+  static const TypedOp<Tensor(const Tensor&, const Tensor&, const std::optional<Tensor>&, IntArrayRef, IntArrayRef,
+                              IntArrayRef)> op("_conv2d_dense");
+  return op(input, weight, bias, stride, padding, dilation);
 }
 Tensor conv1d(const Tensor& input, const Tensor& weight, const std::optional<Tensor>& bias, IntArrayRef stride,
               IntArrayRef padding, IntArrayRef dilation, int64_t groups) {

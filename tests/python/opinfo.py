@@ -1874,7 +1874,11 @@ def conv_cases(dims):
     k = (3,) if dims == 1 else (3, 2)
     return {
         "basic": [(((2, 3) + sp, (4, 3) + k, (4,)), {}), (((2, 3) + sp, (4, 3) + k), {"stride": 2, "padding": 1}),
-                  (((2, 4) + sp, (6, 2) + k, (6,)), {"groups": 2, "dilation": 2}), (((3,) + sp, (4, 3) + k), {})],
+                  (((2, 4) + sp, (6, 2) + k, (6,)), {"groups": 2, "dilation": 2}), (((3,) + sp, (4, 3) + k), {}),
+                  (((2, 3) + sp, (5, 3) + k, (5,)), {"dilation": 2, "padding": 2}),
+                  # 30 output channels (two whole register tiles and a part), 384 window rows
+                  # (two blocks of K in the CPU GEMM)
+                  (((2, 64) + sp, (30, 64) + k, (30,)), {"padding": 1})],
         "padding_same": [(((1, 3) + sp, (2, 3) + k), {"padding": p}) for p in ("same", "valid")],
         "empty": [(((0, 3) + sp, (4, 3) + k), {})],
         "noncontig": [(((2, 3) + sp, (4, 3) + k, (4,)), {})],
@@ -1928,7 +1932,10 @@ add(
                errors=[ierr("channel_mismatch", T((2, 3) + (7,) * d), T((4, 2) + (3,) * d)),
                        ierr("bad_ndim", T((7,) * 1), T((4, 3) + (3,) * d)),
                        ierr("kernel_too_large", T((2, 3) + (2,) * d), T((4, 3) + (3,) * d)),
-                       ierr("dtype_mismatch", T((2, 3) + (7,) * d), T((4, 3) + (3,) * d, "float64"))]) for d in (1, 2)],
+                       ierr("dtype_mismatch", T((2, 3) + (7,) * d), T((4, 3) + (3,) * d, "float64")),
+                       ierr("bias_size", T((2, 3) + (7,) * d), T((4, 3) + (3,) * d), T((3,)))],
+               covers=[("_conv2d_dense", "conv2d (and conv1d) with one group runs it; not bound in Python")] * (d == 2))
+      for d in (1, 2)],
     *[OpInfo(op, fn=call(op, nn=True), samples=shaped_first(pool_cases(op)), dtypes=FLOATS, tol=NN_TOL,
              kinds=NN_KINDS, xfail=xfails(EMPTY_BATCH_BUG.format(op=op), f"{op}-*-empty") if op == "max_pool2d" else {},
              errors=err(*([] if op == "adaptive_avg_pool2d" else [ierr("kernel_too_large", T((2, 3, 4, 4)), 5)]),

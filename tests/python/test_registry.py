@@ -121,8 +121,9 @@ ATEN_OVERLOAD = {
 # In-place forms that ATen does not have (torch.Tensor has no maximum_): they take the arguments
 # of the out-of-place op.
 NOT_IN_ATEN = {"maximum_": "maximum", "minimum_": "minimum"}
-# Ops ATen has no counterpart of: torch's RMSprop is a chain of foreach ops, ours one fused step.
-VIBETENSOR_ONLY = {"_fused_rmsprop_"}
+# Ops ATen has no counterpart of: torch's RMSprop is a chain of foreach ops, ours one fused step;
+# torch's one-group conv2d goes through `convolution` and its backend choice, ours one op.
+VIBETENSOR_ONLY = {"_fused_rmsprop_", "_conv2d_dense"}
 # Arguments that only ATen has (layouts, memory formats, pinning): vibetensor may leave them out.
 ATEN_ONLY_ARGUMENTS = {"memory_format", "layout", "pin_memory", "non_blocking", "implicit"}
 
