@@ -164,11 +164,15 @@ Tensor col2im_cpu(const Tensor& self, IntArrayRef output_size, IntArrayRef kerne
 }
 
 
+// Room past the end of a padded sample: the stride 1 and 2 gathers below read 16 * stride
+// floats from where a row segment starts, however few of them it keeps.
+constexpr int64_t kGatherSlack = 32;
+
 // One sample's im2col columns as the B of a GEMM: row p is the window position (channel,
 // ki, kj), column j the output pixel (oh, ow), and the element the image value that window
 // position sees from that pixel. The image is given with its zero padding already in place
-// (`padded`, [C, H + 2 ph, W + 2 pw]), so every window read is in bounds. `pack` writes a block
-// of the columns in the GEMM's panel layout (sgemm.h).
+// (`padded`, [C, H + 2 ph, W + 2 pw] and kGatherSlack floats more), so every window read is in
+// bounds. `pack` writes a block of the columns in the GEMM's panel layout (sgemm.h).
 struct WindowColumns {
   const float* padded;
   const Geometry& g;
@@ -176,39 +180,63 @@ struct WindowColumns {
   // Each row of the block is gathered into a contiguous buffer first, output row by output
   // row, then cut into the panels in whole 32-float moves: a scatter element by element into
   // the panels took longer than the GEMM itself.
-  void pack(int64_t p0, int64_t depth, int64_t j0, int64_t cols, float* out) const {
+  VT_AVX512 void pack(int64_t p0, int64_t depth, int64_t j0, int64_t cols, float* out) const {
     constexpr int64_t kPanel = kSgemmPanelColumns;
+    const int64_t panels = (cols + kPanel - 1) / kPanel;
     thread_local std::vector<float> row_values;
-    row_values.assign((cols + kPanel - 1) / kPanel * kPanel, 0.0f);  // the last panel's missing columns stay zero
-    const int64_t window = g.kh * g.kw, width = g.w + 2 * g.pw, plane_size = (g.h + 2 * g.ph) * width;
+    // A segment's gather stores 16 floats, up to 15 past the segment's end.
+    row_values.resize(panels * kPanel + 16);
+    const int64_t width = g.w + 2 * g.pw, plane_size = (g.h + 2 * g.ph) * width;
+    // The window position of row p, stepped along with p (divisions per row cost as much as
+    // gathering a small row).
+    int64_t c = p0 / (g.kh * g.kw), ki = p0 % (g.kh * g.kw) / g.kw, kj = p0 % g.kw;
     for (int64_t p = p0; p < p0 + depth; ++p) {
-      const int64_t c = p / window, ki = p % window / g.kw, kj = p % g.kw;
       // Output pixel (oh, ow) reads origin[oh * sh * width + ow * sw].
       const float* origin = padded + c * plane_size + ki * g.dh * width + kj * g.dw;
       float* segment = row_values.data() - j0 % g.ow;  // indexed by ow within the current output row
       for (int64_t oh = j0 / g.ow, first = j0 % g.ow, left = cols; left > 0; ++oh, first = 0) {
         const int64_t last = std::min(g.ow, first + left);
-        const float* row = origin + oh * g.sh * width;
-        if (g.sw == 1) {
-          for (int64_t ow = first; ow < last; ++ow) segment[ow] = row[ow];
-        } else {
-          for (int64_t ow = first; ow < last; ++ow) segment[ow] = row[ow * g.sw];
-        }
+        gather_segment(origin + oh * g.sh * width, first, last, segment);
         left -= last - first;
         segment += g.ow;
       }
+      // The last panel's columns past `cols` must be zeros (sgemm.h).
+      std::fill(row_values.data() + cols, row_values.data() + panels * kPanel, 0.0f);
       float* dst = out + (p - p0) * kPanel;
-      for (int64_t q = 0; q * kPanel < cols; ++q) {
-        std::memcpy(dst + q * depth * kPanel, row_values.data() + q * kPanel, kPanel * sizeof(float));  // two vector moves
+      for (int64_t q = 0; q < panels; ++q) {
+        const float* values = row_values.data() + q * kPanel;
+        store_vec(dst + q * depth * kPanel, load_vec<f16>(values));
+        store_vec(dst + q * depth * kPanel + 16, load_vec<f16>(values + 16));
       }
+      if (++kj == g.kw) {
+        kj = 0;
+        if (++ki == g.kh) ki = 0, ++c;
+      }
+    }
+  }
+
+  // out[ow] = row[ow * sw] for ow in [first, last); stores up to 15 floats past out + last.
+  // Strides 1 and 2 (most convolutions) move 16 values per load and store.
+  VT_AVX512 void gather_segment(const float* row, int64_t first, int64_t last, float* out) const {
+    if (g.sw == 1) {
+      for (int64_t ow = first; ow < last; ow += 16) store_vec(out + ow, load_vec<f16>(row + ow));
+    } else if (g.sw == 2) {
+      for (int64_t ow = first; ow < last; ow += 16) {
+        const f16 lo = load_vec<f16>(row + 2 * ow), hi = load_vec<f16>(row + 2 * ow + 16);
+        store_vec(out + ow, f16(__builtin_shufflevector(lo, hi, 0, 2, 4, 6, 8, 10, 12, 14, 16, 18, 20, 22, 24, 26,
+                                                        28, 30)));
+      }
+    } else {
+      for (int64_t ow = first; ow < last; ++ow) out[ow] = row[ow * g.sw];
     }
   }
 };
 
-// The sample [C, H, W] with a zero border of ph rows and pw columns, in `out`.
+// The sample [C, H, W] with a zero border of ph rows and pw columns, and kGatherSlack zeros
+// after it, in `out`.
 void pad_sample(const float* image, const Geometry& g, std::vector<float>& out) {
   const int64_t width = g.w + 2 * g.pw, height = g.h + 2 * g.ph;
-  out.assign(g.c * height * width, 0.0f);
+  out.assign(g.c * height * width + kGatherSlack, 0.0f);
   for (int64_t c = 0; c < g.c; ++c) {
     for (int64_t ih = 0; ih < g.h; ++ih) {
       std::memcpy(out.data() + (c * height + ih + g.ph) * width + g.pw, image + (c * g.h + ih) * g.w, g.w * sizeof(float));
@@ -245,9 +273,10 @@ Tensor conv2d_implicit_gemm(const Tensor& input, const Tensor& weight, const std
         for (int64_t o = 0; o < out_channels; ++o) std::fill_n(c + o * pixels, count, b[o]);
       }
       const float* sample = image + n * g.c * g.h * g.w;
+      // Copied even without padding, for the slack that the gathers read past the end.
       thread_local std::vector<float> padded;
-      if (g.ph > 0 || g.pw > 0) pad_sample(sample, g, padded);
-      WindowColumns columns{g.ph > 0 || g.pw > 0 ? padded.data() : sample, g};
+      pad_sample(sample, g, padded);
+      WindowColumns columns{padded.data(), g};
       sgemm_avx512_packing_b(out_channels, count, depth, 1.0f, w, depth, 1,
                              [&](int64_t p0, int64_t rows, int64_t j0, int64_t cols, float* panels) {
                                columns.pack(p0, rows, first + j0, cols, panels);

@@ -125,8 +125,12 @@ void sgemm_avx512_packing_b(int64_t m, int64_t n, int64_t k, float alpha, const 
   thread_local std::vector<float> packed_a, packed_b;
   packed_a.resize(kRowBlock * kDepth);
   packed_b.resize(kColBlock * kDepth);
-  for (int64_t p0 = 0; p0 < k; p0 += kDepth) {
-    const int64_t depth = std::min(kDepth, k - p0);
+  // Blocks of K of equal depth (576 = 3 x 192, not 256 + 256 + 64): a shallow last block pays
+  // the C tile's load and store for few steps of k.
+  const int64_t k_blocks = std::max<int64_t>(1, (k + kDepth - 1) / kDepth);
+  const int64_t block_depth = (k + k_blocks - 1) / k_blocks;
+  for (int64_t p0 = 0; p0 < k; p0 += block_depth) {
+    const int64_t depth = std::min(block_depth, k - p0);
     const float block_beta = p0 == 0 ? beta : 1.0f;  // later blocks of K add to C
     for (int64_t j0 = 0; j0 < n; j0 += kColBlock) {
       const int64_t cols = std::min(kColBlock, n - j0);
