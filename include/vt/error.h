@@ -1,5 +1,6 @@
 // Errors: one exception type carrying a kind, so each frontend can map it to its own
-// exception class (Python: RuntimeError/TypeError/ValueError/IndexError/NotImplementedError).
+// exception class (Python: RuntimeError/TypeError/ValueError/IndexError/NotImplementedError,
+// and OutOfMemoryError, a RuntimeError, for a device allocation that failed after freeing caches).
 #pragma once
 #include <sstream>
 #include <stdexcept>
@@ -7,7 +8,7 @@
 
 namespace vt {
 
-enum class ErrorKind { Runtime, Type, Value, Index, NotImplemented };
+enum class ErrorKind { Runtime, Type, Value, Index, NotImplemented, OutOfMemory };
 
 class Error : public std::runtime_error {
  public:

@@ -8,6 +8,7 @@
 #include <cstring>
 #include <new>
 
+#include "vt/cuda.h"
 #include "vt/error.h"
 
 namespace vt {
@@ -91,8 +92,12 @@ Allocator* set_cpu_allocator(Allocator* allocator) {
 }
 
 Storage make_storage(size_t nbytes, Device device) {
-  VT_CHECK(device.is_cpu(), "no allocator for device ", device.str(),
-           ": this build of vibetensor has no CUDA support");
+  if (device.is_cuda()) {
+    // "cuda" means the current device; storage always names its device.
+    device = Device(DeviceType::CUDA, cuda::resolve_device(device.index));
+    Allocator* allocator = cuda::device_allocator(device.index);
+    return Storage::make(allocator->allocate(nbytes), nbytes, device, allocator);
+  }
   Allocator* allocator = cpu_allocator();
   return Storage::make(allocator->allocate(nbytes), nbytes, device, allocator);
 }
@@ -102,7 +107,11 @@ void StorageImpl::resize(size_t nbytes) {
   VT_CHECK(allocator_ != nullptr,
            "Trying to resize storage that is not resizable (it wraps memory vibetensor does not own)");
   DataPtr fresh = allocator_->allocate(nbytes);
-  if (nbytes_ > 0) std::memcpy(fresh.data, data_ptr_.data, nbytes_);
+  if (nbytes_ > 0 && device_.is_cuda()) {
+    cuda::copy_device_bytes(fresh.data, data_ptr_.data, nbytes_, device_.index);
+  } else if (nbytes_ > 0) {
+    std::memcpy(fresh.data, data_ptr_.data, nbytes_);
+  }
   if (data_ptr_.deleter) data_ptr_.deleter(data_ptr_.context);
   data_ptr_ = fresh;
   nbytes_ = nbytes;

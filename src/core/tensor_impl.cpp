@@ -5,6 +5,7 @@
 #include <limits>
 #include <vector>
 
+#include "vt/ops.h"
 #include "vt/tensor.h"
 
 namespace vt {
@@ -120,7 +121,7 @@ int64_t checked_numel(IntArrayRef sizes, std::string_view op) {
 
 Scalar Tensor::item() const {
   VT_CHECK(numel() == 1, "a Tensor with ", numel(), " elements cannot be converted to Scalar");
-  VT_CHECK(device().is_cpu(), "item(): reading a ", device().str(), " tensor needs a copy to the CPU first");
+  if (!device().is_cpu()) return to(*this, std::nullopt, Device()).item();  // waits for the device, as in torch
   return dispatch_all_types(dtype(), "item", [&](auto tag) -> Scalar {
     using T = decltype(tag);
     T value = *data<T>();

@@ -1,4 +1,5 @@
 // Copies and conversions: copy_ and fill_ (backend kernels), and the composites built on them.
+#include "vt/cuda.h"
 #include "vt/dispatch.h"
 #include "vt/ops.h"
 
@@ -20,7 +21,7 @@ Tensor contiguous_composite(const Tensor& self) {
 Tensor to_composite(const Tensor& self, std::optional<ScalarType> dtype, std::optional<Device> device, bool copy) {
   ScalarType target_dtype = dtype.value_or(self.dtype());
   Device target_device = device.value_or(self.device());
-  if (target_device.is_cuda() && !target_device.has_index()) target_device = Device(DeviceType::CUDA, 0);
+  if (target_device.is_cuda() && !target_device.has_index()) target_device = Device(DeviceType::CUDA, cuda::current_device());
   if (!copy && target_dtype == self.dtype() && target_device == self.device()) return self;
   Tensor out = empty_like(self, target_dtype, target_device);
   return copy_(out, self);

@@ -57,6 +57,12 @@ Tensor arange_kernel(const Scalar& start, const Scalar& end, const Scalar& step,
   return out;
 }
 
+// A short sequence is cheaper to write on the host and send than to launch a kernel for.
+Tensor arange_on_host_then_copied(const Scalar& start, const Scalar& end, const Scalar& step,
+                                  std::optional<ScalarType> dtype, Device device) {
+  return to(arange_kernel(start, end, step, dtype, Device()), std::nullopt, device);
+}
+
 }  // namespace
 
 VT_REGISTRATION(factory_ops) {
@@ -65,7 +71,9 @@ VT_REGISTRATION(factory_ops) {
   r.define("full(int[] size, Scalar fill_value, *, ScalarType? dtype=None, Device device) -> Tensor");
   r.define("arange(Scalar start, Scalar end, Scalar step=1, *, ScalarType? dtype=None, Device device) -> Tensor");
   register_kernel("empty", DispatchKey::CPU, &empty_kernel);
+  register_kernel("empty", DispatchKey::CUDA, &empty_kernel);  // the storage comes from the device's allocator
   register_kernel("arange", DispatchKey::CPU, &arange_kernel);
+  register_kernel("arange", DispatchKey::CUDA, &arange_on_host_then_copied);
   register_composite("full", &full_composite);
 }
 
@@ -88,7 +96,6 @@ Tensor empty_like(const Tensor& self, std::optional<ScalarType> dtype, std::opti
   ScalarType type = dtype.value_or(self.dtype());
   Device target = device.value_or(self.device());
   if (self.is_contiguous() || !is_non_overlapping_and_dense(self)) return empty(self.sizes(), type, target);
-  VT_CHECK(target.is_cpu(), "empty_like(): strided allocation on ", target.str(), " is not available in this build");
   return empty_strided_tensor(self.sizes(), self.strides(), type, target);
 }
 

@@ -336,7 +336,7 @@ nb::object list_at(const char* base, IntArrayRef sizes, IntArrayRef strides, siz
 }  // namespace
 
 nb::object to_list(const Tensor& t) {
-  VT_CHECK(t.device().is_cpu(), "tolist(): copy the ", t.device().str(), " tensor to the CPU first");
+  if (!t.device().is_cpu()) return to_list(to(t, std::nullopt, Device()));  // torch copies to the host too
   return dispatch_all_types(t.dtype(), "tolist", [&](auto tag) {
     using T = decltype(tag);
     return list_at<T>(static_cast<const char*>(t.data_ptr()), t.sizes(), t.strides(), 0);

@@ -17,6 +17,7 @@ namespace vt::python {
 namespace {
 
 PyObject* g_size_type = nullptr;  // vibetensor.Size, set by the package at import
+PyObject* g_out_of_memory_type = nullptr;  // vibetensor.OutOfMemoryError, a RuntimeError as in torch
 
 void translate_error(const std::exception_ptr& p, void*) {
   try {
@@ -28,6 +29,7 @@ void translate_error(const std::exception_ptr& p, void*) {
       case ErrorKind::Value: type = PyExc_ValueError; break;
       case ErrorKind::Index: type = PyExc_IndexError; break;
       case ErrorKind::NotImplemented: type = PyExc_NotImplementedError; break;
+      case ErrorKind::OutOfMemory: type = g_out_of_memory_type; break;
       case ErrorKind::Runtime: break;
     }
     PyErr_SetString(type, e.what());
@@ -223,6 +225,10 @@ NB_MODULE(_C, m) {
   using namespace vt::python;
   // dtype objects and the Size type are held for the life of the process, on purpose.
   nb::set_leak_warnings(false);
+  g_out_of_memory_type = PyErr_NewExceptionWithDoc("vibetensor.OutOfMemoryError",
+                                                   "A device allocation failed after the caches were freed.",
+                                                   PyExc_RuntimeError, nullptr);
+  m.attr("OutOfMemoryError") = nb::handle(g_out_of_memory_type);
   nb::register_exception_translator(&translate_error);
   bind_dtype_and_device(m);
   nb::class_<vt::Tensor> tensor_class = bind_tensor(m);
@@ -236,4 +242,5 @@ NB_MODULE(_C, m) {
   bind_type_rules(m);
   bind_registry(m);
   bind_profiler(m);
+  bind_cuda(m, tensor_class);
 }

@@ -373,7 +373,17 @@ nb::class_<Tensor> bind_tensor(nb::module_& m) {
   cls.def("to", [](nb::handle self, nb::args args, nb::kwargs kwargs) {
         return same_or_new(self, to_method(*nb::inst_ptr<Tensor>(self), args, kwargs));
       })
-      .def("cpu", [](nb::handle self) { return same_or_new(self, to(*nb::inst_ptr<Tensor>(self), std::nullopt, Device())); });
+      .def("cpu", [](nb::handle self) { return same_or_new(self, to(*nb::inst_ptr<Tensor>(self), std::nullopt, Device())); })
+      .def("cuda", [](nb::handle self, nb::handle device, bool non_blocking) {
+        Device target(DeviceType::CUDA);
+        if (nb::isinstance<nb::int_>(device)) target = Device(DeviceType::CUDA, nb::cast<int>(device));
+        else if (nb::isinstance<Device>(device)) target = nb::cast<Device>(device);
+        else if (nb::isinstance<nb::str>(device)) target = Device(nb::cast<std::string>(device));
+        else VT_CHECK_TYPE(device.is_none(), "cuda(): argument 'device' must be int, str or device, not ",
+                           nb::type_name(device.type()).c_str());
+        VT_CHECK_VALUE(target.is_cuda(), "Invalid device, must be cuda device");
+        return same_or_new(self, to(*nb::inst_ptr<Tensor>(self), std::nullopt, target));
+      }, nb::arg("device").none() = nb::none(), nb::arg("non_blocking") = false);
   for (auto [name, type] : {std::pair{"float", ScalarType::Float32}, {"double", ScalarType::Float64},
                             {"half", ScalarType::Float16}, {"bfloat16", ScalarType::BFloat16},
                             {"int", ScalarType::Int32}, {"long", ScalarType::Int64}, {"short", ScalarType::Int16},

@@ -1,0 +1,18 @@
+// VT_CUDA_CHECK(call): a failed CUDA runtime call becomes a vt::Error naming the call and the
+// driver's message (out of memory as ErrorKind::OutOfMemory), with the sticky error cleared.
+#pragma once
+#include <cuda_runtime_api.h>
+
+#include "vt/error.h"
+
+#define VT_CUDA_CHECK(call)                                                                             \
+  do {                                                                                                  \
+    const cudaError_t vt_cuda_status = (call);                                                          \
+    if (vt_cuda_status != cudaSuccess) [[unlikely]] {                                                   \
+      cudaGetLastError();                                                                               \
+      ::vt::fail(vt_cuda_status == cudaErrorMemoryAllocation ? ::vt::ErrorKind::OutOfMemory             \
+                                                             : ::vt::ErrorKind::Runtime,                \
+                 "CUDA error: ", cudaGetErrorString(vt_cuda_status), " (", #call, " at ", __FILE__, ":", \
+                 __LINE__, ")");                                                                        \
+    }                                                                                                   \
+  } while (0)

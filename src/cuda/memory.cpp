@@ -1,0 +1,182 @@
+// Device memory for CUDA storage: one caching allocator per device over cudaMalloc/cudaFree,
+// serving each request on the device's current stream; and page-locked host memory.
+#include <cuda_runtime_api.h>
+
+#include <memory>
+#include <mutex>
+#include <unordered_set>
+#include <vector>
+
+#include "src/cuda/caching_allocator.h"
+#include "src/cuda/cuda_check.h"
+#include "src/cuda/memory.h"
+#include "vt/cuda.h"
+#include "vt/ops.h"
+#include "vt/tensor_impl.h"
+
+namespace vt::cuda {
+namespace {
+
+class CudaMemoryBackend final : public MemoryBackend {
+ public:
+  explicit CudaMemoryBackend(int device) : device_(device) {}
+
+  void* raw_allocate(size_t nbytes) override {
+    DeviceGuard guard(device_);
+    void* ptr = nullptr;
+    const cudaError_t status = cudaMalloc(&ptr, nbytes);
+    if (status == cudaErrorMemoryAllocation) {
+      cudaGetLastError();
+      return nullptr;
+    }
+    VT_CUDA_CHECK(status);
+    return ptr;
+  }
+  void raw_free(void* ptr) override {
+    DeviceGuard guard(device_);
+    VT_CUDA_CHECK(cudaFree(ptr));
+  }
+  void* record_marker(StreamHandle stream) override {
+    DeviceGuard guard(device_);
+    cudaEvent_t event = nullptr;
+    VT_CUDA_CHECK(cudaEventCreateWithFlags(&event, cudaEventDisableTiming));
+    VT_CUDA_CHECK(cudaEventRecord(event, static_cast<cudaStream_t>(stream)));
+    return event;
+  }
+  bool marker_done(void* marker) override {
+    DeviceGuard guard(device_);
+    const cudaError_t status = cudaEventQuery(static_cast<cudaEvent_t>(marker));
+    if (status == cudaErrorNotReady) {
+      cudaGetLastError();
+      return false;
+    }
+    VT_CUDA_CHECK(status);
+    return true;
+  }
+  void destroy_marker(void* marker) override {
+    DeviceGuard guard(device_);
+    VT_CUDA_CHECK(cudaEventDestroy(static_cast<cudaEvent_t>(marker)));
+  }
+  void synchronize() override {
+    DeviceGuard guard(device_);
+    VT_CUDA_CHECK(cudaDeviceSynchronize());
+  }
+  size_t total_memory() override {
+    DeviceGuard guard(device_);
+    size_t free_bytes = 0, total = 0;
+    VT_CUDA_CHECK(cudaMemGetInfo(&free_bytes, &total));
+    return total;
+  }
+
+ private:
+  int device_;
+};
+
+struct DeviceBlock {
+  CachingAllocator* allocator;
+  void* ptr;
+};
+
+void free_device_block(void* context) {
+  auto* block = static_cast<DeviceBlock*>(context);
+  block->allocator->free(block->ptr);
+  delete block;
+}
+
+// The vt::Allocator of one device: storage memory on the device's current stream.
+class DeviceStorageAllocator final : public Allocator {
+ public:
+  explicit DeviceStorageAllocator(int device) : device_(device) {}
+  DataPtr allocate(size_t nbytes) override {
+    if (nbytes == 0) return {};
+    CachingAllocator& allocator = caching_allocator(device_);
+    void* ptr = allocator.allocate(nbytes, current_stream(device_).handle());
+    return {ptr, new DeviceBlock{&allocator, ptr}, &free_device_block};
+  }
+
+ private:
+  int device_;
+};
+
+template <class T>
+T& per_device(std::vector<std::unique_ptr<T>>& slots, std::once_flag& once, int device) {
+  std::call_once(once, [&] {
+    for (int d = 0; d < device_count(); ++d) slots.push_back(std::make_unique<T>(d));
+  });
+  return *slots[device];
+}
+
+// Pinned host blocks, so is_pinned() can answer for pointers inside them.
+class PinnedHostAllocator final : public Allocator {
+ public:
+  DataPtr allocate(size_t nbytes) override {
+    if (nbytes == 0) return {};
+    VT_CHECK(device_count() > 0, "pin_memory(): no CUDA device is available to pin memory for");
+    void* ptr = nullptr;
+    VT_CUDA_CHECK(cudaHostAlloc(&ptr, nbytes, cudaHostAllocDefault));
+    return {ptr, ptr, &free_pinned};
+  }
+
+ private:
+  static void free_pinned(void* ptr) { cudaFreeHost(ptr); }
+};
+
+}  // namespace
+
+CachingAllocator& caching_allocator(int device) {
+  device = resolve_device(device);
+  // Leaked on purpose: tensors freed during interpreter shutdown still return their blocks.
+  struct Allocators {
+    CachingAllocator* slots[64] = {};
+    std::mutex mutex;
+  };
+  static Allocators* all = new Allocators();
+  std::lock_guard<std::mutex> lock(all->mutex);
+  CachingAllocator*& slot = all->slots[device];
+  if (!slot) slot = new CachingAllocator(device, std::make_unique<CudaMemoryBackend>(device));
+  return *slot;
+}
+
+Allocator* device_allocator(int device) {
+  static auto* slots = new std::vector<std::unique_ptr<DeviceStorageAllocator>>();
+  static std::once_flag once;
+  return &per_device(*slots, once, resolve_device(device));
+}
+
+Allocator* pinned_host_allocator() {
+  static PinnedHostAllocator* allocator = new PinnedHostAllocator();
+  return allocator;
+}
+
+Tensor pin_memory(const Tensor& self) {
+  VT_CHECK(self.device().is_cpu(), "pin_memory(): cannot pin '", self.device().str(), "' memory: only CPU tensors can be pinned");
+  Allocator* allocator = pinned_host_allocator();
+  const size_t nbytes = static_cast<size_t>(self.numel()) * itemsize(self.dtype());
+  Storage storage = Storage::make(allocator->allocate(nbytes), nbytes, Device(), allocator);
+  Tensor pinned(IntrusivePtr<TensorImpl>::make(storage, self.dtype(), self.sizes(), contiguous_strides(self.sizes()), 0));
+  return copy_(pinned, self);
+}
+
+bool is_pinned(const void* ptr) {
+  if (ptr == nullptr || device_count() == 0) return false;
+  cudaPointerAttributes attributes{};
+  if (cudaPointerGetAttributes(&attributes, ptr) != cudaSuccess) {
+    cudaGetLastError();
+    return false;
+  }
+  return attributes.type == cudaMemoryTypeHost;
+}
+
+void copy_device_bytes(void* dst, const void* src, size_t nbytes, int device) {
+  DeviceGuard guard(device);
+  VT_CUDA_CHECK(cudaMemcpyAsync(dst, src, nbytes, cudaMemcpyDeviceToDevice,
+                                static_cast<cudaStream_t>(current_stream(device).handle())));
+}
+
+void record_stream(const Storage& storage, const Stream& stream) {
+  VT_CHECK(storage->device().is_cuda(), "record_stream(): the tensor is not on a CUDA device");
+  if (storage->data() == nullptr) return;
+  caching_allocator(storage->device().index).record_stream(storage->data(), stream.handle());
+}
+
+}  // namespace vt::cuda
