@@ -35,7 +35,9 @@ def open_run(args, name):
     """Imports the backend and makes the run folder (runs/<name>-<backend> by default).
     vibetensor checkpoints are safetensors files (vt.save); torch's are its pickles."""
     torch = importlib.import_module(args.backend)
-    device = args.device or ("cuda" if torch.cuda.is_available() else "cpu")
+    # The CPU unless asked: vibetensor's CUDA backend has its runtime and copies but not yet
+    # the op kernels a training step needs.
+    device = args.device or "cpu"
     out = args.out or os.path.join("runs", f"{name}-{args.backend}")
     os.makedirs(out, exist_ok=True)
     filename = "checkpoint.safetensors" if args.backend == "vibetensor" else "checkpoint.pt"

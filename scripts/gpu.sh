@@ -39,6 +39,12 @@ step build python3 -m pip install --no-build-isolation -v -e . \
   -Ccmake.define.VT_CUDA=ON -Ccmake.define.CMAKE_CUDA_ARCHITECTURES=90a
 step cpp-tests ctest --test-dir build/python --output-on-failure -j 8
 step cuda-tests python3 -m pytest tests/python/test_cuda_runtime.py -q -p no:cacheprovider -rs
+# Memory and race checks over the CUDA tests. API errors are not reported: the allocator's
+# out-of-memory tests make cudaMalloc fail on purpose, and every other failing call raises.
+for tool in memcheck racecheck; do
+  step "sanitizer-$tool" compute-sanitizer --tool "$tool" --error-exitcode 1 --report-api-errors no \
+    python3 -m pytest tests/python/test_cuda_runtime.py -q -p no:cacheprovider
+done
 step python-tests python3 -m pytest tests/python -q -p no:cacheprovider
 
 echo
