@@ -32,12 +32,15 @@ Tensor empty_like(const Tensor& self, std::optional<ScalarType> dtype = std::nul
 Tensor scalar_to_tensor(const Scalar& value);
 
 // ---- copies and conversion (src/ops/copy.cpp)
-const Tensor& copy_(const Tensor& self, const Tensor& src);
+// non_blocking: a copy between host and device may return before it completes (from or to
+// pinned memory); the caller synchronizes.
+const Tensor& copy_(const Tensor& self, const Tensor& src, bool non_blocking = false);
 const Tensor& fill_(const Tensor& self, const Scalar& value);
 Tensor clone(const Tensor& self);
 Tensor contiguous(const Tensor& self);
 // Returns `self` when nothing changes, else a converted copy (torch's `to`).
-Tensor to(const Tensor& self, std::optional<ScalarType> dtype, std::optional<Device> device = std::nullopt, bool copy = false);
+Tensor to(const Tensor& self, std::optional<ScalarType> dtype, std::optional<Device> device = std::nullopt, bool copy = false,
+          bool non_blocking = false);
 
 // ---- views and shape (src/ops/shape.cpp); every result aliases `self`'s storage
 Tensor view(const Tensor& self, IntArrayRef size);

@@ -9,7 +9,7 @@
 namespace vt::cpu {
 namespace {
 
-const Tensor& copy_cpu(const Tensor& self, const Tensor& src) {
+const Tensor& copy_cpu(const Tensor& self, const Tensor& src, bool /*non_blocking: CPU copies complete at once*/) {
   VT_CHECK(self.device() == src.device(), "copy_(): copying between ", src.device().str(), " and ",
            self.device().str(), " is not supported by this build");
   if (self.is_same(src)) return self;

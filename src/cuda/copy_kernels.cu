@@ -188,16 +188,23 @@ void copy_across_devices(const Tensor& self, const Tensor& src, bool non_blockin
     VT_CUDA_CHECK(cudaMemcpyAsync(target.data_ptr(), staged.data_ptr(), nbytes, kind,
                                   static_cast<cudaStream_t>(stream.handle())));
   }
-  if (!target.is_same(self)) copy_(self, target);
-  // Blocking copies return with the data in place; a non-blocking one from or to pinned
-  // memory returns at once (the caller synchronizes, as in torch).
-  if (!non_blocking || kind == cudaMemcpyDeviceToHost) stream.synchronize();
+  // Between devices the source buffer belongs to the other device's stream and may be
+  // reused there as soon as this returns: such copies always complete before returning.
+  if (kind == cudaMemcpyDeviceToDevice) non_blocking = false;
+  if (!target.is_same(self)) {
+    // A strided host destination is filled by the CPU, once the transfer has landed.
+    if (kind == cudaMemcpyDeviceToHost) stream.synchronize();
+    copy_(self, target);
+  }
+  // A blocking copy returns with the data in place; a non-blocking one may still be running
+  // (truly so only from or to pinned memory), and the caller synchronizes, as in torch.
+  if (!non_blocking) stream.synchronize();
 }
 
-const Tensor& copy_cuda(const Tensor& self, const Tensor& src) {
+const Tensor& copy_cuda(const Tensor& self, const Tensor& src, bool non_blocking) {
   if (self.is_same(src)) return self;
   if (self.device() == src.device()) copy_same_device(self, src);
-  else copy_across_devices(self, src, /*non_blocking=*/false);
+  else copy_across_devices(self, src, non_blocking);
   self.bump_version();
   return self;
 }

@@ -1,5 +1,6 @@
 // VT_CUDA_CHECK(call): a failed CUDA runtime call becomes a vt::Error naming the call and the
 // driver's message (out of memory as ErrorKind::OutOfMemory), with the sticky error cleared.
+// VT_CUDA_READY(query): for cudaStreamQuery/cudaEventQuery, whose "not ready" is an answer.
 #pragma once
 #include <cuda_runtime_api.h>
 
@@ -16,3 +17,14 @@
                  __LINE__, ")");                                                                        \
     }                                                                                                   \
   } while (0)
+
+#define VT_CUDA_READY(query)                                            \
+  [&] {                                                                 \
+    const cudaError_t vt_cuda_query_status = (query);                   \
+    if (vt_cuda_query_status == cudaErrorNotReady) {                    \
+      cudaGetLastError();                                               \
+      return false;                                                     \
+    }                                                                   \
+    VT_CUDA_CHECK(vt_cuda_query_status);                                \
+    return true;                                                        \
+  }()

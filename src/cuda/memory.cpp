@@ -3,8 +3,6 @@
 #include <cuda_runtime_api.h>
 
 #include <memory>
-#include <mutex>
-#include <unordered_set>
 #include <vector>
 
 #include "src/cuda/caching_allocator.h"
@@ -45,13 +43,7 @@ class CudaMemoryBackend final : public MemoryBackend {
   }
   bool marker_done(void* marker) override {
     DeviceGuard guard(device_);
-    const cudaError_t status = cudaEventQuery(static_cast<cudaEvent_t>(marker));
-    if (status == cudaErrorNotReady) {
-      cudaGetLastError();
-      return false;
-    }
-    VT_CUDA_CHECK(status);
-    return true;
+    return VT_CUDA_READY(cudaEventQuery(static_cast<cudaEvent_t>(marker)));
   }
   void destroy_marker(void* marker) override {
     DeviceGuard guard(device_);
@@ -86,27 +78,19 @@ void free_device_block(void* context) {
 // The vt::Allocator of one device: storage memory on the device's current stream.
 class DeviceStorageAllocator final : public Allocator {
  public:
-  explicit DeviceStorageAllocator(int device) : device_(device) {}
+  DeviceStorageAllocator(int device, CachingAllocator& cache) : device_(device), cache_(cache) {}
   DataPtr allocate(size_t nbytes) override {
     if (nbytes == 0) return {};
-    CachingAllocator& allocator = caching_allocator(device_);
-    void* ptr = allocator.allocate(nbytes, current_stream(device_).handle());
-    return {ptr, new DeviceBlock{&allocator, ptr}, &free_device_block};
+    void* ptr = cache_.allocate(nbytes, current_stream(device_).handle());
+    return {ptr, new DeviceBlock{&cache_, ptr}, &free_device_block};
   }
 
  private:
   int device_;
+  CachingAllocator& cache_;
 };
 
-template <class T>
-T& per_device(std::vector<std::unique_ptr<T>>& slots, std::once_flag& once, int device) {
-  std::call_once(once, [&] {
-    for (int d = 0; d < device_count(); ++d) slots.push_back(std::make_unique<T>(d));
-  });
-  return *slots[device];
-}
-
-// Pinned host blocks, so is_pinned() can answer for pointers inside them.
+// Page-locked host memory straight from the driver (cudaHostAlloc).
 class PinnedHostAllocator final : public Allocator {
  public:
   DataPtr allocate(size_t nbytes) override {
@@ -121,27 +105,30 @@ class PinnedHostAllocator final : public Allocator {
   static void free_pinned(void* ptr) { cudaFreeHost(ptr); }
 };
 
+// Each device's caching allocator and the storage allocator over it, made once for all
+// devices on first use (no lock on the allocation path after that). Leaked on purpose:
+// tensors freed during interpreter shutdown still return their blocks.
+struct DeviceMemory {
+  CachingAllocator cache;
+  DeviceStorageAllocator storage;
+  explicit DeviceMemory(int device)
+      : cache(device, std::make_unique<CudaMemoryBackend>(device)), storage(device, cache) {}
+};
+
+DeviceMemory& device_memory(int device) {
+  static const std::vector<DeviceMemory*>* all = [] {
+    auto* devices = new std::vector<DeviceMemory*>();
+    for (int d = 0; d < device_count(); ++d) devices->push_back(new DeviceMemory(d));
+    return devices;
+  }();
+  return *(*all)[resolve_device(device)];
+}
+
 }  // namespace
 
-CachingAllocator& caching_allocator(int device) {
-  device = resolve_device(device);
-  // Leaked on purpose: tensors freed during interpreter shutdown still return their blocks.
-  struct Allocators {
-    CachingAllocator* slots[64] = {};
-    std::mutex mutex;
-  };
-  static Allocators* all = new Allocators();
-  std::lock_guard<std::mutex> lock(all->mutex);
-  CachingAllocator*& slot = all->slots[device];
-  if (!slot) slot = new CachingAllocator(device, std::make_unique<CudaMemoryBackend>(device));
-  return *slot;
-}
+CachingAllocator& caching_allocator(int device) { return device_memory(device).cache; }
 
-Allocator* device_allocator(int device) {
-  static auto* slots = new std::vector<std::unique_ptr<DeviceStorageAllocator>>();
-  static std::once_flag once;
-  return &per_device(*slots, once, resolve_device(device));
-}
+Allocator* device_allocator(int device) { return &device_memory(device).storage; }
 
 Allocator* pinned_host_allocator() {
   static PinnedHostAllocator* allocator = new PinnedHostAllocator();

@@ -114,13 +114,7 @@ Stream Stream::create(int device, int priority) {
 
 bool Stream::query() const {
   DeviceGuard guard(device_);
-  cudaError_t status = cudaStreamQuery(static_cast<cudaStream_t>(handle_));
-  if (status == cudaErrorNotReady) {
-    cudaGetLastError();
-    return false;
-  }
-  VT_CUDA_CHECK(status);
-  return true;
+  return VT_CUDA_READY(cudaStreamQuery(static_cast<cudaStream_t>(handle_)));
 }
 
 void Stream::synchronize() const {
@@ -206,13 +200,7 @@ void Event::wait(const Stream& stream) const {
 bool Event::query() const {
   if (!state_->event) return true;
   DeviceGuard guard(state_->device);
-  cudaError_t status = cudaEventQuery(state_->event);
-  if (status == cudaErrorNotReady) {
-    cudaGetLastError();
-    return false;
-  }
-  VT_CUDA_CHECK(status);
-  return true;
+  return VT_CUDA_READY(cudaEventQuery(state_->event));
 }
 
 void Event::synchronize() const {

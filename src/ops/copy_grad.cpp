@@ -4,11 +4,11 @@
 namespace vt::autograd {
 namespace {
 
-const Tensor& copy_grad(const Tensor& self, const Tensor& src) {
+const Tensor& copy_grad(const Tensor& self, const Tensor& src, bool non_blocking) {
   return apply_inplace(self, "copy_", [&](const Tensor& original) {
     Tensor values = below_autograd([&] {
       Tensor out = empty(self.sizes(), self.dtype(), self.device());
-      return copy_(out, src);
+      return copy_(out, src, non_blocking);
     });
     forward_tangent(values, {&src}, [&] { return to(expand(tangent_of(src), self.sizes()), self.dtype(), std::nullopt, true); });
     if (!any_requires_grad({&original, &src})) return values;
@@ -37,8 +37,9 @@ Tensor clone_grad(const Tensor& self) {
   return out;
 }
 
-Tensor to_grad(const Tensor& self, std::optional<ScalarType> dtype, std::optional<Device> device, bool copy) {
-  Tensor out = below_autograd([&] { return to(self, dtype, device, copy); });
+Tensor to_grad(const Tensor& self, std::optional<ScalarType> dtype, std::optional<Device> device, bool copy,
+               bool non_blocking) {
+  Tensor out = below_autograd([&] { return to(self, dtype, device, copy, non_blocking); });
   if (out.is_same(self)) return out;  // nothing changed: no new node
   if (is_floating_point(out.dtype())) {
     forward_tangent(out, {&self}, [&] { return to(tangent_of(self), out.dtype(), out.device(), true); });

@@ -26,7 +26,7 @@ std::optional<ScalarType> unwrap(const OptDType& d) {
 Tensor to_method(const Tensor& self, nb::args args, nb::kwargs kwargs) {
   std::optional<ScalarType> dtype;
   std::optional<Device> device;
-  bool copy = false;
+  bool copy = false, non_blocking = false;
   auto take = [&](nb::handle h) {
     if (nb::isinstance<DType>(h)) dtype = nb::cast<DType>(h).type;
     else if (nb::isinstance<Device>(h)) device = nb::cast<Device>(h);
@@ -42,10 +42,11 @@ Tensor to_method(const Tensor& self, nb::args args, nb::kwargs kwargs) {
     if (name == "dtype") { if (!value.is_none()) dtype = nb::cast<DType>(value).type; }
     else if (name == "device") { if (!value.is_none()) take(value); }
     else if (name == "copy") copy = nb::cast<bool>(value);
-    else if (name == "non_blocking" || name == "memory_format") {}
+    else if (name == "non_blocking") non_blocking = nb::cast<bool>(value);
+    else if (name == "memory_format") {}
     else fail(ErrorKind::Type, "to() got an unexpected keyword argument '", name, "'");
   }
-  return to(self, dtype, device, copy);
+  return to(self, dtype, device, copy, non_blocking);
 }
 
 // float(t) / int(t): one element, or ValueError as in torch.
@@ -382,7 +383,7 @@ nb::class_<Tensor> bind_tensor(nb::module_& m) {
         else VT_CHECK_TYPE(device.is_none(), "cuda(): argument 'device' must be int, str or device, not ",
                            nb::type_name(device.type()).c_str());
         VT_CHECK_VALUE(target.is_cuda(), "Invalid device, must be cuda device");
-        return same_or_new(self, to(*nb::inst_ptr<Tensor>(self), std::nullopt, target));
+        return same_or_new(self, to(*nb::inst_ptr<Tensor>(self), std::nullopt, target, false, non_blocking));
       }, nb::arg("device").none() = nb::none(), nb::arg("non_blocking") = false);
   for (auto [name, type] : {std::pair{"float", ScalarType::Float32}, {"double", ScalarType::Float64},
                             {"half", ScalarType::Float16}, {"bfloat16", ScalarType::BFloat16},
@@ -392,8 +393,8 @@ nb::class_<Tensor> bind_tensor(nb::module_& m) {
   }
   cls.def("type", [](nb::handle self, DType d) { return same_or_new(self, to(*nb::inst_ptr<Tensor>(self), d.type)); },
           nb::arg("dtype"))
-      .def("copy_", [](nb::handle self, const Tensor& src, bool) {
-        copy_(*nb::inst_ptr<Tensor>(self), src);
+      .def("copy_", [](nb::handle self, const Tensor& src, bool non_blocking) {
+        copy_(*nb::inst_ptr<Tensor>(self), src, non_blocking);
         return nb::borrow(self);
       }, nb::arg("src"), nb::arg("non_blocking") = false)
       .def("fill_", [](nb::handle self, nb::handle value) {

@@ -130,6 +130,14 @@ def test_pinned_memory_and_non_blocking_copies():
     y = pinned.to("cuda", non_blocking=True)
     vt.cuda.synchronize()
     assert same(y.cpu(), x)
+    back = vt.empty(1000).pin_memory()
+    back.copy_(y, non_blocking=True)
+    vt.cuda.current_stream().synchronize()
+    assert same(back, x)
+    # A strided host destination is written by the CPU after the transfer: correct at once.
+    strided = vt.zeros(40, 25).t()
+    strided.copy_(y.view(25, 40), non_blocking=True)
+    assert same(strided, x.view(25, 40))
     with pytest.raises(RuntimeError, match="only CPU tensors can be pinned"):
         y.pin_memory()
 
