@@ -28,10 +28,6 @@ int device_count() {
 
 namespace {
 
-// The current device per thread, kept here as well as in the driver: asking cudaGetDevice
-// on every allocation and stream lookup is a call into the driver.
-thread_local int t_current_device = -1;
-
 constexpr int kMaxDevices = 64;
 
 void check_device_index(int device) {
@@ -52,21 +48,21 @@ int resolve_device(int device) {
   return device;
 }
 
+// The driver's current device, asked each time (cudaGetDevice reads the runtime's
+// thread-local state): a copy kept here would go stale when another library in the process,
+// such as PyTorch, changes it.
 int current_device() {
-  if (t_current_device < 0) {
-    check_device_index(0);
-    int device = 0;
-    VT_CUDA_CHECK(cudaGetDevice(&device));
-    t_current_device = device;
-  }
-  return t_current_device;
+  check_device_index(0);
+  int device = 0;
+  VT_CUDA_CHECK(cudaGetDevice(&device));
+  return device;
 }
 
 void set_device(int device) {
   check_device_index(device);
-  if (device == t_current_device) return;
-  VT_CUDA_CHECK(cudaSetDevice(device));
-  t_current_device = device;
+  int current = 0;
+  VT_CUDA_CHECK(cudaGetDevice(&current));
+  if (device != current) VT_CUDA_CHECK(cudaSetDevice(device));
 }
 
 DeviceProperties device_properties(int device) {
