@@ -6,7 +6,9 @@
 #include <algorithm>
 #include <atomic>
 #include <condition_variable>
+#include <cstdlib>
 #include <exception>
+#include <memory>
 #include <mutex>
 #include <thread>
 #include <vector>
@@ -16,6 +18,38 @@
 namespace vt {
 
 namespace {
+
+// One parallel region: its task and its own counters. A worker that wakes late still holds
+// the region it woke for, so it can only claim that region's indices (all taken by then) and
+// never an index of the next region. (With shared counters, a late worker's claim against the
+// old counter, checked against the new region's count, ran a task twice and lost a completion:
+// a hang or a crash, seen with 16 threads.)
+struct Region {
+  const std::function<void(int)>* task;
+  int count;
+  std::atomic<int> next_index{0};
+  std::atomic<int> pending;
+  std::mutex error_mutex;
+  std::exception_ptr error;
+
+  Region(const std::function<void(int)>* task, int count) : task(task), count(count), pending(count) {}
+
+  // Claims and runs indices until none is left. `task` is only dereferenced for a claimed
+  // index, so a region whose caller has returned (everything claimed) is never run.
+  void claim_and_run() {
+    while (true) {
+      const int index = next_index.fetch_add(1, std::memory_order_acq_rel);
+      if (index >= count) return;
+      try {
+        (*task)(index);
+      } catch (...) {
+        std::lock_guard<std::mutex> lock(error_mutex);
+        if (!error) error = std::current_exception();
+      }
+      pending.fetch_sub(1, std::memory_order_acq_rel);
+    }
+  }
+};
 
 // Workers spin briefly on an atomic generation counter before sleeping on a condition
 // variable: waking a sleeping thread costs tens of microseconds on some machines, more than
@@ -38,40 +72,24 @@ class ThreadPool {
 
   // Runs task(i) for i in [0, count): the caller and the workers claim indices until none is left.
   void run(int count, const std::function<void(int)>& task) {
-    std::unique_lock<std::mutex> region(run_mutex_);  // one parallel region at a time
-    // A worker still leaving the previous region may claim from next_index_ as soon as it is
-    // reset: everything it reads is published before that release store.
-    task_ = &task;
-    task_count_ = count;
-    error_ = nullptr;
-    pending_.store(count, std::memory_order_relaxed);
-    next_index_.store(0, std::memory_order_release);
+    std::unique_lock<std::mutex> one_region_at_a_time(run_mutex_);
+    auto region = std::make_shared<Region>(&task, count);
     {
       std::lock_guard<std::mutex> lock(mutex_);  // orders the publish against sleepers' checks
+      region_ = region;
       generation_.fetch_add(1, std::memory_order_release);
     }
     if (sleeping_.load(std::memory_order_acquire) > 0) wake_.notify_all();
-    claim_and_run();
-    while (pending_.load(std::memory_order_acquire) != 0) std::this_thread::yield();
-    task_ = nullptr;
-    if (error_) std::rethrow_exception(error_);
+    region->claim_and_run();
+    while (region->pending.load(std::memory_order_acquire) != 0) std::this_thread::yield();
+    {
+      std::lock_guard<std::mutex> lock(mutex_);
+      region_.reset();  // late workers find no region rather than a finished one
+    }
+    if (region->error) std::rethrow_exception(region->error);
   }
 
  private:
-  void claim_and_run() {
-    while (true) {
-      int index = next_index_.fetch_add(1, std::memory_order_acq_rel);
-      if (index >= task_count_) return;
-      try {
-        (*task_)(index);
-      } catch (...) {
-        std::lock_guard<std::mutex> lock(mutex_);
-        if (!error_) error_ = std::current_exception();
-      }
-      pending_.fetch_sub(1, std::memory_order_acq_rel);
-    }
-  }
-
   void work() {
     uint64_t seen = generation_.load(std::memory_order_acquire);
     constexpr int kSpins = 4000;  // about 10-20 microseconds: long enough for a burst of ops, short enough
@@ -87,35 +105,43 @@ class ThreadPool {
         __builtin_ia32_pause();
 #endif
       }
-      if (!woke) {
+      std::shared_ptr<Region> region;
+      {
         std::unique_lock<std::mutex> lock(mutex_);
-        sleeping_.fetch_add(1, std::memory_order_acq_rel);
-        wake_.wait(lock, [&] { return generation_.load(std::memory_order_acquire) != seen; });
-        sleeping_.fetch_sub(1, std::memory_order_acq_rel);
+        if (!woke) {
+          sleeping_.fetch_add(1, std::memory_order_acq_rel);
+          wake_.wait(lock, [&] { return generation_.load(std::memory_order_acquire) != seen; });
+          sleeping_.fetch_sub(1, std::memory_order_acq_rel);
+        }
+        seen = generation_.load(std::memory_order_acquire);
+        if (stopping_) return;
+        region = region_;
       }
-      seen = generation_.load(std::memory_order_acquire);
-      if (stopping_) return;
-      if (task_ != nullptr) claim_and_run();
+      if (region) region->claim_and_run();
     }
   }
 
   std::vector<std::thread> threads_;
   std::mutex run_mutex_;
-  std::mutex mutex_;
+  std::mutex mutex_;  // guards region_ and stopping_, and the sleepers' wait
   std::condition_variable wake_;
-  const std::function<void(int)>* task_ = nullptr;
-  int task_count_ = 0;
-  std::atomic<int> next_index_{0};
-  std::atomic<int> pending_{0};
+  std::shared_ptr<Region> region_;
   std::atomic<int> sleeping_{0};
   std::atomic<uint64_t> generation_{0};
   bool stopping_ = false;
-  std::exception_ptr error_;
 };
 
-// hardware_concurrency() reads /sys on every call (microseconds): ask once.
+// The pool's size: VT_NUM_THREADS when set (like OMP_NUM_THREADS for torch; also how tests
+// run a pool wider than the machine), else the hardware threads. Read once:
+// hardware_concurrency() reads /sys on every call (microseconds).
 int hardware_threads() {
-  static const int count = static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
+  static const int count = [] {
+    if (const char* configured = std::getenv("VT_NUM_THREADS")) {
+      const int n = std::atoi(configured);
+      if (n > 0) return n;
+    }
+    return static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
+  }();
   return count;
 }
 
