@@ -1,10 +1,12 @@
 #!/usr/bin/env bash
 # The GPU command: on a machine with an NVIDIA GPU, the CUDA toolkit, PyTorch and the Python
 # build tools (scikit-build-core, nanobind, numpy, pytest), and no network, builds vibetensor
-# with its CUDA backend and runs the C++ tests and every Python test (the CUDA ones included),
-# then prints a summary table. Logs go to $VT_GPU_LOGS (default build/gpu-logs).
+# with its CUDA backend and runs the C++ tests, the CUDA tests (also under compute-sanitizer),
+# the op sweep with vibetensor on the GPU, every Python test and the GPU benchmark, then prints
+# a summary table. Logs go to $VT_GPU_LOGS (default build/gpu-logs).
 #
 #   bash scripts/gpu.sh
+#   VT_GPU_STEPS="build cuda-tests bench" bash scripts/gpu.sh   # only the steps named
 set -uo pipefail
 cd "$(dirname "$0")/.."
 logs=${VT_GPU_LOGS:-build/gpu-logs}
@@ -14,6 +16,7 @@ declare -a names results
 step() {  # step NAME COMMAND...: runs it, logs its output, records pass/fail and the time
   local name=$1
   shift
+  if [ -n "${VT_GPU_STEPS:-}" ] && [[ " $VT_GPU_STEPS " != *" $name "* ]]; then return 0; fi
   local start=$SECONDS
   echo "== $name"
   "$@" >"$logs/$name.log" 2>&1
@@ -38,15 +41,21 @@ fi
 step build python3 -m pip install --no-build-isolation -v -e . \
   -Ccmake.define.VT_CUDA=ON -Ccmake.define.CMAKE_CUDA_ARCHITECTURES=90a
 step cpp-tests ctest --test-dir build/python --output-on-failure -j 8
-step cuda-tests python3 -m pytest tests/python/test_cuda_runtime.py -q -p no:cacheprovider -rs
+cuda_tests=(tests/python/test_cuda_*.py)
+step cuda-tests python3 -m pytest "${cuda_tests[@]}" -q -p no:cacheprovider -rs
 # Memory and race checks over the CUDA tests. API errors are not reported: the allocator's
 # out-of-memory tests make cudaMalloc fail on purpose, and every other failing call raises.
 for tool in memcheck racecheck; do
   step "sanitizer-$tool" compute-sanitizer --tool "$tool" --error-exitcode 1 --report-api-errors no \
-    python3 -m pytest tests/python/test_cuda_runtime.py -q -p no:cacheprovider
+    python3 -m pytest "${cuda_tests[@]}" -q -p no:cacheprovider
 done
+# The differential sweep of every registry op with vibetensor's tensors on the GPU (torch on the
+# CPU as the reference); an op without a CUDA kernel yet is counted as an expected failure.
+step cuda-sweep env VT_TEST_DEVICE=cuda python3 -m pytest tests/python/test_op_sweep.py -q -p no:cacheprovider -rf
 step python-tests python3 -m pytest tests/python -q -p no:cacheprovider
+step bench python3 bench/bench_cuda.py
 
+[ -f "$logs/bench.log" ] && { echo; cat "$logs/bench.log"; }
 echo
 printf '%-16s %s\n' step result
 for i in "${!names[@]}"; do printf '%-16s %s\n' "${names[$i]}" "${results[$i]}"; done

@@ -2,7 +2,8 @@
 # The test command: installs what is missing, builds incrementally, runs every test suite.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-bash scripts/install_deps.sh pytest hypothesis safetensors tqdm matplotlib "torch==2.13.0"
+# nvidia-cublas: cuBLASLt, so that the CUDA matrix products compile and link here too.
+bash scripts/install_deps.sh pytest hypothesis safetensors tqdm matplotlib "torch==2.13.0" "nvidia-cublas==13.0.2.14"
 bash scripts/build.sh
 
 echo "== C++ tests (GoogleTest under CTest)"

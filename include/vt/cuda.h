@@ -41,6 +41,14 @@ DeviceProperties device_properties(int device);
 // Waits until every queued operation on the device has completed.
 void synchronize(int device = -1);
 
+// Settings of the matrix products on CUDA (torch.backends.cuda.matmul), kept in every build:
+// whether float32 products may round their inputs to TF32 for the tensor cores (off by
+// default, as in torch), and whether float16/bfloat16 products may reduce split-K partial
+// sums in their own precision rather than in float32 (on by default, as in torch).
+enum class MatmulFlag { AllowTF32, AllowFP16ReducedPrecisionReduction, AllowBF16ReducedPrecisionReduction };
+bool matmul_flag(MatmulFlag flag);
+void set_matmul_flag(MatmulFlag flag, bool value);
+
 // A queue of work on one device: a value type over the cudaStream_t handle. The default
 // stream of a device is the legacy null stream (handle 0), as in PyTorch.
 class Stream {

@@ -1,18 +1,39 @@
 // 16-bit floating point storage types. Arithmetic happens in float: these types only
 // convert, so kernels compute `T(float(a) + float(b))` exactly as torch's CPU kernels do.
+// Under nvcc the conversions are also device functions (the hardware's round-to-nearest-even
+// instructions on the device), so CUDA kernels store and load the same types.
 #pragma once
 #include <bit>
 #include <cstdint>
 #include <cstring>
 
+#include "vt/host_device.h"
+
+#ifdef __CUDACC__
+#include <cuda_bf16.h>
+#include <cuda_fp16.h>
+#endif
+
 namespace vt {
 
 // IEEE 754 binary16.
-struct Half {
+struct alignas(2) Half {
   uint16_t bits = 0;
   Half() = default;
-  Half(float value) : bits(from_float(value)) {}
-  operator float() const { return to_float(bits); }
+  VT_HOST_DEVICE Half(float value) {
+#ifdef __CUDA_ARCH__
+    bits = __half_as_ushort(__float2half_rn(value));
+#else
+    bits = from_float(value);
+#endif
+  }
+  VT_HOST_DEVICE operator float() const {
+#ifdef __CUDA_ARCH__
+    return __half2float(__ushort_as_half(bits));
+#else
+    return to_float(bits);
+#endif
+  }
 
   static uint16_t from_float(float value) {
     uint32_t x = std::bit_cast<uint32_t>(value);
@@ -47,11 +68,23 @@ struct Half {
 };
 
 // bfloat16: the top half of a float32, rounded to nearest even.
-struct BFloat16 {
+struct alignas(2) BFloat16 {
   uint16_t bits = 0;
   BFloat16() = default;
-  BFloat16(float value) : bits(from_float(value)) {}
-  operator float() const { return std::bit_cast<float>(static_cast<uint32_t>(bits) << 16); }
+  VT_HOST_DEVICE BFloat16(float value) {
+#ifdef __CUDA_ARCH__
+    bits = __bfloat16_as_ushort(__float2bfloat16_rn(value));
+#else
+    bits = from_float(value);
+#endif
+  }
+  VT_HOST_DEVICE operator float() const {
+#ifdef __CUDA_ARCH__
+    return __uint_as_float(static_cast<uint32_t>(bits) << 16);
+#else
+    return std::bit_cast<float>(static_cast<uint32_t>(bits) << 16);
+#endif
+  }
 
   static uint16_t from_float(float value) {
     uint32_t x = std::bit_cast<uint32_t>(value);

@@ -7,6 +7,8 @@
 #include <cstdint>
 #include <mutex>
 
+#include "vt/host_device.h"
+
 namespace vt {
 
 class Generator {
@@ -41,7 +43,7 @@ Generator& default_generator();
 void manual_seed(uint64_t seed);
 
 // Philox4x32 with 10 rounds (Salmon et al., "Parallel random numbers: as easy as 1, 2, 3").
-inline std::array<uint32_t, 4> philox(uint64_t counter, uint64_t seed) {
+VT_HOST_DEVICE inline std::array<uint32_t, 4> philox(uint64_t counter, uint64_t seed) {
   constexpr uint32_t kM0 = 0xD2511F53u, kM1 = 0xCD9E8D57u, kW0 = 0x9E3779B9u, kW1 = 0xBB67AE85u;
   std::array<uint32_t, 4> c = {static_cast<uint32_t>(counter), static_cast<uint32_t>(counter >> 32), 0u, 0u};
   uint32_t k0 = static_cast<uint32_t>(seed), k1 = static_cast<uint32_t>(seed >> 32);
@@ -57,7 +59,7 @@ inline std::array<uint32_t, 4> philox(uint64_t counter, uint64_t seed) {
 }
 
 // Uniform in [0, 1) with 53 random bits, from two 32-bit words.
-inline double uniform_double(uint32_t hi, uint32_t lo) {
+VT_HOST_DEVICE inline double uniform_double(uint32_t hi, uint32_t lo) {
   uint64_t bits = (static_cast<uint64_t>(hi) << 21) ^ (lo >> 11);
   return static_cast<double>(bits & ((1ull << 53) - 1)) * (1.0 / 9007199254740992.0);
 }

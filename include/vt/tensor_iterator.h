@@ -52,6 +52,15 @@ class TensorIterator {
         &loop);
   }
 
+  // For a device backend, which launches its own kernel over the operands instead of
+  // for_each, then calls finish(). The shape puts the fastest-moving dimension first; the
+  // strides are in bytes, in the same order.
+  IntArrayRef shape() const { return shape_; }
+  IntArrayRef strides(int operand) const { return strides_[operand]; }
+  const Tensor& operand(int i) const { return operands_[i]; }
+  // Writes the result to the user's `out=` if the kernel wrote a temporary of another dtype.
+  void finish();
+
   // The result, after for_each (written back to the user's `out=` if a cast was needed).
   const Tensor& output() const { return user_output_.defined() ? user_output_ : operands_[0]; }
 

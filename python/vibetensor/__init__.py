@@ -8,7 +8,7 @@ from vibetensor._C import *  # noqa: F401,F403  (Tensor, dtypes, device, ops)
 from vibetensor._C import Tensor, dtype, device
 # The fused optimizer steps, under torch's names (torch._fused_adam_ ...); vibetensor.optim calls them.
 from vibetensor._C import _foreach_add_, _fused_adagrad_, _fused_adam_, _fused_adamw_, _fused_rmsprop_, _fused_sgd_  # noqa: F401,E501
-from vibetensor import return_types, ops, cuda, autograd, nn, linalg, optim, profiler, utils
+from vibetensor import return_types, ops, cuda, autograd, nn, linalg, optim, profiler, utils, backends
 from vibetensor.autograd import enable_grad, inference_mode, is_grad_enabled, no_grad, set_grad_enabled
 from vibetensor._tensor_str import set_printoptions, tensor_repr as _tensor_repr
 from vibetensor.serialization import load, save
@@ -80,13 +80,18 @@ _float32_matmul_precision = "highest"
 
 
 def set_float32_matmul_precision(precision):
-    """Recorded for get_float32_matmul_precision; CPU matmuls are always full float32 (the
-    setting matters for TF32 on CUDA)."""
+    """'high' and 'medium' let float32 products on CUDA use TF32 (as
+    backends.cuda.matmul.allow_tf32 = True does), 'highest' does not; CPU products are always
+    full float32."""
     global _float32_matmul_precision
     if precision not in ("highest", "high", "medium"):
         raise RuntimeError(f"Invalid precision {precision!r}: expected 'highest', 'high' or 'medium'")
     _float32_matmul_precision = precision
+    _C._set_cublas_allow_tf32(precision != "highest")
 
 
 def get_float32_matmul_precision():
-    return _float32_matmul_precision
+    # One setting with backends.cuda.matmul.allow_tf32, as in torch.
+    if not _C._get_cublas_allow_tf32():
+        return "highest"
+    return "high" if _float32_matmul_precision == "highest" else _float32_matmul_precision

@@ -26,13 +26,15 @@ struct LaterFirst {
 };
 
 // Checks a gradient `producer` computed against what the receiving node expects, and casts
-// it to the expected dtype.
+// it to the expected dtype and device (the gradient of a copy between devices goes back to
+// the source's device, as in torch).
 Tensor validate_grad(const Tensor& grad, const Node& producer, size_t index, const Node& receiver, uint32_t slot) {
   const TensorMeta& m = receiver.input_meta()[slot];
   VT_CHECK(std::equal(grad.sizes().begin(), grad.sizes().end(), m.sizes.begin(), m.sizes.end()),
            "Function ", producer.name(), " returned an invalid gradient at index ", index, " - got ",
            shape_str(grad.sizes()), " but expected shape compatible with ", shape_str(m.sizes));
-  return grad.dtype() == m.dtype ? grad : to(grad, m.dtype);
+  if (grad.dtype() == m.dtype && grad.device() == m.device) return grad;
+  return to(grad, m.dtype, m.device);
 }
 
 void accumulate(Tensor& slot, Tensor grad) {

@@ -2,6 +2,7 @@
 // that needs one says so.
 #include "src/cuda/memory.h"
 #include "vt/cuda.h"
+#include "vt/cuda_graph.h"
 #include "vt/error.h"
 
 namespace vt::cuda {
@@ -49,5 +50,13 @@ void copy_device_bytes(void*, const void*, size_t, int) { no_cuda(); }
 Tensor pin_memory(const Tensor&) { no_cuda(); }
 bool is_pinned(const void*) { return false; }
 void record_stream(const Storage&, const Stream&) { no_cuda(); }
+
+MempoolId graph_pool_handle() { no_cuda(); }
+bool is_current_stream_capturing() { return false; }
+CUDAGraph::~CUDAGraph() = default;
+void CUDAGraph::capture_begin(MempoolId) { no_cuda(); }
+void CUDAGraph::capture_end() { no_cuda(); }
+void CUDAGraph::replay() { no_cuda(); }
+void CUDAGraph::reset() {}
 
 }  // namespace vt::cuda

@@ -5,6 +5,7 @@
 
 #include "src/cpu/loops.h"
 #include "src/cpu/vec_math.h"
+#include "src/ops/activation_rules.h"
 #include "src/ops/pointwise_rules.h"
 #include "vt/dispatch.h"
 #include "vt/ops.h"
@@ -75,11 +76,6 @@ auto on_compute_type(auto tag, F f) {
   return [f](T value) -> T { return static_cast<T>(f(static_cast<C>(value))); };
 }
 
-bool is_tanh_form(std::string_view approximate) {
-  VT_CHECK(approximate == "none" || approximate == "tanh", "approximate argument must be either none or tanh.");
-  return approximate == "tanh";
-}
-
 // Contiguous float32 tensors of one shape take the vectorized loops of vec_math.cpp.
 bool dense_float32(std::initializer_list<const Tensor*> tensors) {
   for (const Tensor* t : tensors) {
@@ -91,20 +87,8 @@ bool dense_float32(std::initializer_list<const Tensor*> tensors) {
   return true;
 }
 
-// d gelu / dx in the compute type; the derivative of the formula gelu_cpu evaluates.
-template <class C>
-C gelu_derivative(C x, bool tanh_form) {
-  if (tanh_form) {
-    C t = std::tanh(C(0.7978845608028654) * (x + C(0.044715) * x * x * x));
-    C du = C(0.7978845608028654) * (C(1) + C(0.134145) * x * x);
-    return C(0.5) * (C(1) + t) + C(0.5) * x * (C(1) - t * t) * du;
-  }
-  C cdf = C(0.5) * (C(1) + std::erf(x * C(0.7071067811865476)));
-  return cdf + x * std::exp(C(-0.5) * x * x) * C(0.3989422804014327);
-}
-
 Tensor gelu_cpu(const Tensor& a, std::string_view approximate) {
-  bool tanh_form = is_tanh_form(approximate);
+  bool tanh_form = activation::is_tanh_form(approximate);
   if (dense_float32({&a})) {
     Tensor out = empty_like(a);
     const float* x = a.data<float>();
@@ -113,19 +97,12 @@ Tensor gelu_cpu(const Tensor& a, std::string_view approximate) {
     return out;
   }
   return parameterized(a, pointwise::binary_config("gelu"), floating, [tanh_form](auto tag) {
-    return on_compute_type(tag, [tanh_form](auto x) {
-      using C = decltype(x);
-      if (tanh_form) {
-        C inner = C(0.7978845608028654) * (x + C(0.044715) * x * x * x);
-        return C(0.5) * x * (C(1) + std::tanh(inner));
-      }
-      return C(0.5) * x * (C(1) + std::erf(x * C(0.7071067811865476)));
-    });
+    return on_compute_type(tag, [tanh_form](auto x) { return activation::gelu(x, tanh_form); });
   });
 }
 
 Tensor gelu_backward_cpu(const Tensor& grad_output, const Tensor& self, std::string_view approximate) {
-  bool tanh_form = is_tanh_form(approximate);
+  bool tanh_form = activation::is_tanh_form(approximate);
   if (dense_float32({&grad_output, &self})) {
     Tensor out = empty_like(self);
     const float* g = grad_output.data<float>();
@@ -140,7 +117,7 @@ Tensor gelu_backward_cpu(const Tensor& grad_output, const Tensor& self, std::str
   dispatch_floating_types(iter.common_dtype(), "gelu_backward", [&](auto tag) {
     using T = decltype(tag);
     using C = compute_t<T>;
-    cpu_kernel(iter, [tanh_form](T g, T x) -> T { return T(C(g) * gelu_derivative(C(x), tanh_form)); });
+    cpu_kernel(iter, [tanh_form](T g, T x) -> T { return T(C(g) * activation::gelu_derivative(C(x), tanh_form)); });
   });
   return iter.output();
 }
@@ -149,8 +126,7 @@ Tensor softplus_cpu(const Tensor& a, const Scalar& beta, const Scalar& threshold
   return parameterized(a, pointwise::binary_config("softplus"), floating, [&](auto tag) {
     using C = compute_t<decltype(tag)>;
     C b = beta.to<C>(), limit = threshold.to<C>();
-    // Above the threshold softplus is the identity (and exp would overflow).
-    return on_compute_type(tag, [b, limit](C x) { return x * b > limit ? x : std::log1p(std::exp(x * b)) / b; });
+    return on_compute_type(tag, [b, limit](C x) { return activation::softplus(x, b, limit); });
   });
 }
 
@@ -158,7 +134,7 @@ Tensor elu_cpu(const Tensor& a, const Scalar& alpha, const Scalar& scale, const 
   return parameterized(a, pointwise::binary_config("elu"), floating, [&](auto tag) {
     using C = compute_t<decltype(tag)>;
     C al = alpha.to<C>(), sc = scale.to<C>(), in = input_scale.to<C>();
-    return on_compute_type(tag, [al, sc, in](C x) { return x > 0 ? sc * x : sc * al * std::expm1(x * in); });
+    return on_compute_type(tag, [al, sc, in](C x) { return activation::elu(x, al, sc, in); });
   });
 }
 
@@ -166,19 +142,16 @@ Tensor leaky_relu_cpu(const Tensor& a, const Scalar& negative_slope) {
   return parameterized(a, pointwise::binary_config("leaky_relu"), floating, [&](auto tag) {
     using C = compute_t<decltype(tag)>;
     C slope = negative_slope.to<C>();
-    return on_compute_type(tag, [slope](C x) { return x > 0 ? x : x * slope; });
+    return on_compute_type(tag, [slope](C x) { return activation::leaky_relu(x, slope); });
   });
 }
 
 Tensor hardtanh_cpu(const Tensor& a, const Scalar& min_val, const Scalar& max_val) {
-  VT_CHECK(a.dtype() != ScalarType::Bool, "Bool inputs not supported for hardtanh");
-  // torch compares the limits after converting them to the integer type (-0.5 becomes 0).
-  VT_CHECK(!(a.dtype() == ScalarType::UInt8 && (min_val.to_int() < 0 || max_val.to_int() < 0)),
-           "cannot do hardtanh on an unsigned type with negative limits");
+  activation::check_hardtanh(a.dtype(), min_val, max_val);
   return parameterized(a, pointwise::binary_config("hardtanh"), numeric, [&](auto tag) {
     using C = compute_t<decltype(tag)>;
     C lo = min_val.to<C>(), hi = max_val.to<C>();
-    return on_compute_type(tag, [lo, hi](C x) { return x != x ? x : (x < lo ? lo : (x > hi ? hi : x)); });
+    return on_compute_type(tag, [lo, hi](C x) { return activation::hardtanh(x, lo, hi); });
   });
 }
 
@@ -187,10 +160,7 @@ Tensor logit_cpu(const Tensor& a, std::optional<double> eps) {
     using C = compute_t<decltype(tag)>;
     bool clamp = eps.has_value();
     C lo = clamp ? static_cast<C>(*eps) : C(0), hi = C(1) - lo;
-    return on_compute_type(tag, [clamp, lo, hi](C x) {
-      C z = clamp ? (x < lo ? lo : (x > hi ? hi : x)) : x;
-      return std::log(z / (C(1) - z));
-    });
+    return on_compute_type(tag, [clamp, lo, hi](C x) { return activation::logit(x, clamp, lo, hi); });
   });
 }
 
@@ -201,13 +171,8 @@ Tensor nan_to_num_cpu(const Tensor& a, std::optional<double> nan, std::optional<
     if constexpr (!std::is_floating_point_v<C>) {
       return [](T x) -> T { return x; };
     } else {
-      // Defaults: the largest and smallest finite values of the tensor's dtype.
-      C big = std::is_same_v<T, Half> ? C(65504) : std::is_same_v<T, BFloat16> ? C(3.3895313892515355e38f)
-                                                                                : std::numeric_limits<C>::max();
-      C replace_nan = static_cast<C>(nan.value_or(0.0));
-      C replace_pos = posinf ? static_cast<C>(*posinf) : big;
-      C replace_neg = neginf ? static_cast<C>(*neginf) : -big;
-      return on_compute_type(tag, [=](C x) { return x != x ? replace_nan : (x == std::numeric_limits<C>::infinity() ? replace_pos : (x == -std::numeric_limits<C>::infinity() ? replace_neg : x)); });
+      activation::NanToNum<T> r(nan, posinf, neginf);
+      return on_compute_type(tag, [r](C x) { return activation::nan_to_num(x, r.nan, r.posinf, r.neginf); });
     }
   });
 }
@@ -217,15 +182,12 @@ Tensor round_decimals_cpu(const Tensor& a, int64_t decimals) {
     using T = decltype(tag);
     using C = compute_t<T>;
     if constexpr (std::is_integral_v<C>) {
-      VT_CHECK(decimals == 0, "round_cpu not implemented for integer tensors with decimals != 0");
+      activation::check_integer_round(decimals, "round_cpu");
       return [](T x) -> T { return x; };
     } else {
-      // torch scales by 10^decimals, rounds half to even, and scales back (in the compute type).
       bool negative = decimals < 0;
-      C ten_pow = static_cast<C>(std::pow(10.0, static_cast<double>(negative ? -decimals : decimals)));
-      return on_compute_type(tag, [ten_pow, negative](C x) {
-        return negative ? std::nearbyint(x / ten_pow) * ten_pow : std::nearbyint(x * ten_pow) / ten_pow;
-      });
+      C scale = activation::round_scale<C>(decimals);
+      return on_compute_type(tag, [scale, negative](C x) { return activation::round_decimals(x, scale, negative); });
     }
   });
 }

@@ -19,42 +19,8 @@ namespace vt::cpu {
 
 namespace {
 
-// Rows of `inner` elements: the normalized trailing dims flattened.
-struct RowShape {
-  int64_t rows;
-  int64_t inner;
-};
-
-RowShape row_shape(const Tensor& input, IntArrayRef normalized_shape) {
-  int64_t inner = 1;
-  for (int64_t s : normalized_shape) inner *= s;
-  return {inner == 0 ? 0 : input.numel() / inner, inner};
-}
-
-// The shape of mean and rstd: the batch dims, then a 1 per normalized dim (torch's layout).
-DimVector statistics_shape(const Tensor& input, IntArrayRef normalized_shape) {
-  DimVector shape(input.sizes().begin(), input.sizes().end());
-  for (size_t i = shape.size() - normalized_shape.size(); i < shape.size(); ++i) shape[i] = 1;
-  return shape;
-}
-
 // Parallel over rows; small problems stay on the calling thread.
 int64_t row_grain(int64_t inner) { return std::max<int64_t>(1, kGrainSize / std::max<int64_t>(inner, 1)); }
-
-// A weight or bias checked against torch's rules and made dense in the input's dtype. Like
-// torch on the CPU, 16-bit inputs accept float32 parameters; other mixes are refused.
-Tensor affine_parameter(const std::optional<Tensor>& t, const char* name, const Tensor& input,
-                        IntArrayRef normalized_shape) {
-  if (!t || !t->defined()) return Tensor();
-  VT_CHECK(std::equal(t->sizes().begin(), t->sizes().end(), normalized_shape.begin(), normalized_shape.end()),
-           "Expected ", name, " to be of same shape as normalized_shape, but got ", name, " of shape ",
-           shape_str(t->sizes()), " and normalized_shape = ", shape_str(normalized_shape));
-  bool half_input = input.dtype() == ScalarType::Float16 || input.dtype() == ScalarType::BFloat16;
-  VT_CHECK(t->dtype() == input.dtype() || (half_input && t->dtype() == ScalarType::Float32),
-           "mixed dtype (CPU): expect parameter to have scalar type of ",
-           dtype_short_name(half_input ? ScalarType::Float32 : input.dtype()));
-  return contiguous(to(*t, input.dtype()));
-}
 
 // The sum of (x - shift)^2 over x[0..n), in eight lanes.
 VT_ALWAYS_INLINE float row_squares(const float* x, int64_t n, float shift) {
@@ -163,11 +129,11 @@ std::tuple<Tensor, Tensor, Tensor> native_layer_norm_cpu(const Tensor& input_in,
                                                          const std::optional<Tensor>& bias_in, double eps) {
   normalized_dims(input_in, normalized_shape, "native_layer_norm");
   Tensor input = contiguous(input_in);
-  Tensor weight = affine_parameter(weight_in, "weight", input, normalized_shape);
-  Tensor bias = affine_parameter(bias_in, "bias", input, normalized_shape);
-  auto [rows, inner] = row_shape(input, normalized_shape);
+  Tensor weight = layer_norm_parameter(weight_in, "weight", input, normalized_shape, "CPU");
+  Tensor bias = layer_norm_parameter(bias_in, "bias", input, normalized_shape, "CPU");
+  auto [rows, inner] = layer_norm_shape(input, normalized_shape);
   Tensor out = empty_like(input);
-  DimVector stats_shape = statistics_shape(input, normalized_shape);
+  DimVector stats_shape = layer_norm_statistics_shape(input, normalized_shape);
   Tensor mean = empty(stats_shape, input.dtype(), input.device());
   Tensor rstd = empty(stats_shape, input.dtype(), input.device());
   dispatch_floating_types(input.dtype(), "native_layer_norm", [&](auto tag) {
@@ -218,10 +184,10 @@ std::tuple<Tensor, Tensor, Tensor> native_layer_norm_backward_cpu(
     std::array<bool, 3> output_mask) {
   Tensor grad_out = contiguous(grad_out_in), input = contiguous(input_in);
   Tensor mean = contiguous(mean_in), rstd = contiguous(rstd_in);
-  Tensor weight = affine_parameter(weight_in, "weight", input, normalized_shape);
-  auto [rows, inner] = row_shape(input, normalized_shape);
-  VT_CHECK(grad_out.numel() == input.numel() && mean.numel() == rows && rstd.numel() == rows,
-           "native_layer_norm_backward(): grad_out, mean and rstd do not match input ", shape_str(input.sizes()));
+  Tensor weight = layer_norm_parameter(weight_in, "weight", input, normalized_shape, "CPU");
+  const LayerNormShape shape = layer_norm_shape(input, normalized_shape);
+  check_layer_norm_backward(grad_out, input, mean, rstd, shape);
+  auto [rows, inner] = shape;
   Tensor grad_input = output_mask[0] ? empty_like(input) : Tensor();
   Tensor grad_weight, grad_bias;
   dispatch_floating_types(input.dtype(), "native_layer_norm_backward", [&](auto tag) {

@@ -5,8 +5,8 @@
 #include <type_traits>
 
 #include "src/cpu/loops.h"
-#include "src/cpu/math.h"
 #include "src/ops/pointwise_rules.h"
+#include "src/ops/scalar_math.h"
 #include "src/cpu/vec_math.h"
 #include "vt/dispatch.h"
 #include "vt/ops.h"
@@ -14,6 +14,10 @@
 
 namespace vt::cpu {
 namespace {
+
+using pointwise::BinaryRule;
+using pointwise::binary_result_t;
+using pointwise::UnaryRule;
 
 template <class T>
 constexpr bool is_float_v = std::is_floating_point_v<compute_t<T>>;
@@ -102,28 +106,8 @@ Tensor div_fn(const Tensor& out, const Tensor& a, const Tensor& b, bool inplace,
   });
 }
 
-template <class C>
-C integer_pow(C base, C exp) {
-  if (exp < 0) {
-    // torch: 1 for base 1, +-1 for base -1, 0 otherwise.
-    if (base == 1) return 1;
-    if (base == -1) return (exp % 2 == 0) ? 1 : -1;
-    return 0;
-  }
-  C result = 1;
-  while (exp) {
-    if (exp & 1) result = static_cast<C>(result * base);
-    exp >>= 1;
-    base = static_cast<C>(base * base);
-  }
-  return result;
-}
-
 Tensor pow_fn(const Tensor& out, const Tensor& a, const Tensor& b, bool inplace) {
-  // torch refuses only a negative Python-number exponent; a tensor exponent gives 0 (or +-1).
-  VT_CHECK(!(b.is_wrapped_number() && is_integral(a.dtype(), false) && b.dtype() == ScalarType::Int64 &&
-             b.item().to_int() < 0),
-           "Integers to negative integer powers are not allowed.");
+  pointwise::check_pow_operands(a, b);
   // A Python-number exponent of +-0.5 is a square root, as in torch (which differs from
   // std::pow at -inf and -0).
   double scalar_exponent = b.is_wrapped_number() ? b.item().to_double() : 0.0;
@@ -177,19 +161,10 @@ VT_COMPARE(ge, x >= y)
 
 // ---- the binary op table
 
-enum class BinaryRule { Any, Numeric, Promote, Only, Logical, Bitwise };
-
-template <BinaryRule Rule>
-TensorIteratorConfig binary_table_config(std::string_view name) {
-  if constexpr (Rule == BinaryRule::Promote) return pointwise::float_unary_config(name);
-  else if constexpr (Rule == BinaryRule::Logical) return pointwise::compare_config(name);
-  else return pointwise::binary_config(name);
-}
-
 template <BinaryRule Rule, class MakeOp>
 Tensor table_binary(const Tensor& out, const Tensor& a, const Tensor& b, bool inplace, std::string_view name,
                     MakeOp make_op) {
-  TensorIterator iter(binary_table_config<Rule>(name), out, {&a, &b}, inplace);
+  TensorIterator iter(pointwise::binary_table_config<Rule>(name), out, {&a, &b}, inplace);
   auto run = [&](auto tag) {
     using T = decltype(tag);
     using C = compute_t<T>;
@@ -199,16 +174,9 @@ Tensor table_binary(const Tensor& out, const Tensor& a, const Tensor& b, bool in
       cpu_kernel(iter, make_op(tag));
     }
   };
-  ScalarType type = iter.common_dtype();
-  if constexpr (Rule == BinaryRule::Promote || Rule == BinaryRule::Only) dispatch_floating_types(type, name, run);
-  else if constexpr (Rule == BinaryRule::Numeric) dispatch_numeric_types(type, name, run);
-  else dispatch_all_types(type, name, run);
+  pointwise::dispatch_binary_rule<Rule>(iter.common_dtype(), name, run);
   return iter.output();
 }
-
-// Logical ops write bool; the others write the computed dtype.
-template <BinaryRule Rule, class T>
-using binary_result_t = std::conditional_t<Rule == BinaryRule::Logical, bool, T>;
 
 #define VT_BINARY_OP(name, node, rule, forward, ...)                                                 \
   Tensor name##_fn(const Tensor& out, const Tensor& a, const Tensor& b, bool inplace) {              \
@@ -242,15 +210,6 @@ auto float_unary(F f) {
   return [f](T x) -> T { return static_cast<T>(f(static_cast<C>(x))); };
 }
 
-// The table's unary ops. The rule picks the iterator configuration and the dtypes served.
-enum class UnaryRule { Promote, Only, Round, Any };
-
-template <UnaryRule Rule>
-TensorIteratorConfig unary_config(std::string_view name) {
-  // Ops that keep the input's dtype want exactly that dtype in out= (as torch checks).
-  return Rule == UnaryRule::Promote ? pointwise::float_unary_config(name) : pointwise::same_type_unary_config(name);
-}
-
 // The table ops with a vectorized float32 form (src/cpu/vec_math.cpp), used when input and
 // output are contiguous float32 of the same shape.
 using FloatMap = void (*)(const float*, float*, int64_t);
@@ -277,7 +236,7 @@ bool run_vector_map(const TensorIterator& iter, const Tensor& a, std::string_vie
 
 template <UnaryRule Rule, class MakeOp>
 Tensor table_unary(const Tensor& out, const Tensor& a, bool inplace, std::string_view name, MakeOp make_op) {
-  TensorIterator iter(unary_config<Rule>(name), out, {&a}, inplace);
+  TensorIterator iter(pointwise::unary_config<Rule>(name), out, {&a}, inplace);
   if (run_vector_map(iter, a, name)) return iter.output();
   auto run = [&](auto tag) {
     using T = decltype(tag);
@@ -288,9 +247,7 @@ Tensor table_unary(const Tensor& out, const Tensor& a, bool inplace, std::string
       cpu_kernel(iter, make_op(tag));
     }
   };
-  if constexpr (Rule == UnaryRule::Promote || Rule == UnaryRule::Only) dispatch_floating_types(iter.common_dtype(), name, run);
-  else if constexpr (Rule == UnaryRule::Round) dispatch_numeric_types(iter.common_dtype(), name, run);
-  else dispatch_all_types(iter.common_dtype(), name, run);
+  pointwise::dispatch_unary_rule<Rule>(iter.common_dtype(), name, run);
   return iter.output();
 }
 
@@ -311,9 +268,7 @@ Tensor table_unary(const Tensor& out, const Tensor& a, bool inplace, std::string
 auto numeric_dispatch = [](ScalarType t, std::string_view n, auto&& f) { return dispatch_numeric_types(t, n, f); };
 
 Tensor neg_fn(const Tensor& out, const Tensor& a, bool inplace) {
-  VT_CHECK(a.dtype() != ScalarType::Bool,
-           "Negation, the `-` operator, on a bool tensor is not supported. If you are trying to invert a mask, "
-           "use the `~` or `logical_not()` operator instead.");
+  pointwise::check_neg_operand(a);
   return run_unary(out, a, inplace, pointwise::same_type_unary_config("neg"), numeric_dispatch, [](auto tag) {
     using T = decltype(tag);
     using C = compute_t<T>;
@@ -360,21 +315,10 @@ Tensor where_cpu(const Tensor& condition, const Tensor& a, const Tensor& b) {
 }
 
 Tensor clamp_fn(const Tensor& out, const Tensor& a, bool inplace, std::optional<Scalar> min, std::optional<Scalar> max) {
-  VT_CHECK(min || max, "torch.clamp: At least one of 'min' or 'max' must not be None");
-  TensorIteratorConfig config = pointwise::clamp_config();
-  Tensor lo = min ? scalar_to_tensor(*min) : Tensor();
-  Tensor hi = max ? scalar_to_tensor(*max) : Tensor();
-  // The bounds take part in type promotion as Python numbers do.
-  ScalarType type = min && max ? result_type({&a, &lo, &hi}) : min ? result_type({&a, &lo}) : result_type({&a, &hi});
-  Tensor input = a.dtype() == type ? a : to(a, type);
-  if (!out.defined()) config.static_output_dtype = type;
-  // torch requires clamp's out= to have the result's dtype exactly.
-  VT_CHECK(!out.defined() || inplace || out.dtype() == type, "Found dtype ", dtype_short_name(out.dtype()),
-           " but expected ", dtype_short_name(type));
-  TensorIterator iter(config, out, {&input}, inplace);
-  VT_CHECK(can_cast(type, iter.common_dtype()), "result type ", dtype_short_name(type),
-           " can't be cast to the desired output type ", dtype_short_name(iter.common_dtype()));
-  dispatch_numeric_types(type, "clamp", [&](auto tag) {
+  pointwise::ClampPlan plan = pointwise::plan_clamp(out, a, inplace, min, max);
+  TensorIterator iter(plan.config, out, {&plan.input}, inplace);
+  pointwise::check_clamp_output(plan, iter.common_dtype());
+  dispatch_numeric_types(plan.type, "clamp", [&](auto tag) {
     using T = decltype(tag);
     using C = compute_t<T>;
     C low = min ? min->to<C>() : C(0);

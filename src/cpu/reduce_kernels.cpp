@@ -14,17 +14,8 @@
 namespace vt::cpu {
 namespace {
 
+using reduce::as_rows;
 using reduce::ReductionShape;
-
-// [outer, inner] with unit stride along inner.
-Tensor as_rows(const Tensor& self, const ReductionShape& shape) {
-  std::vector<int64_t> perm;
-  for (int64_t d = 0; d < self.dim(); ++d) if (!shape.reduced[d]) perm.push_back(d);
-  for (int64_t d = 0; d < self.dim(); ++d) if (shape.reduced[d]) perm.push_back(d);
-  Tensor rows = reshape(permute(self, perm), std::vector<int64_t>{shape.outer, shape.inner});
-  if (shape.inner > 1 && rows.strides()[1] != 1) rows = contiguous(rows);
-  return rows;
-}
 
 // Accumulator types: int64 for integers, double for every floating type (vectorized lanes
 // of double keep a float32 sum of millions of elements accurate, and the sum stays
@@ -212,8 +203,7 @@ void extreme_rows(const Tensor& input, const ReductionShape& shape, const Tensor
 template <bool IsMax>
 Tensor extreme_all(const Tensor& self) {
   const char* name = IsMax ? "max" : "min";
-  VT_CHECK(self.numel() > 0, name, "(): Expected reduction dim to be specified for input.numel() == 0. Specify the "
-           "reduction dim with the 'dim' argument.");
+  reduce::check_extreme_all(self, name);
   ReductionShape shape = reduce::reduction_shape(self, std::nullopt, false);
   Tensor values = empty_tensor(shape.kept_shape, self.dtype(), self.device());
   extreme_rows<IsMax>(self, shape, values, Tensor(), name);
@@ -223,9 +213,7 @@ Tensor extreme_all(const Tensor& self) {
 template <bool IsMax>
 std::tuple<Tensor, Tensor> extreme_dim(const Tensor& self, int64_t dim, bool keepdim) {
   const char* name = IsMax ? "max" : "min";
-  int64_t d = wrap_dim(dim, self.dim());
-  VT_CHECK_INDEX(self.dim() == 0 || self.sizes()[d] > 0, name, "(): Expected reduction dim ", d,
-                 " to have non-zero size.");
+  reduce::check_extreme_dim(self, dim, name);
   ReductionShape shape = reduce::reduction_shape(self, std::vector<int64_t>{dim}, keepdim);
   Tensor values = empty_tensor(shape.kept_shape, self.dtype(), self.device());
   Tensor indices = empty_tensor(shape.kept_shape, ScalarType::Int64, self.device());
@@ -238,14 +226,8 @@ std::tuple<Tensor, Tensor> extreme_dim(const Tensor& self, int64_t dim, bool kee
 template <bool IsMax>
 Tensor arg_extreme(const Tensor& self, std::optional<int64_t> dim, bool keepdim) {
   const char* name = IsMax ? "argmax" : "argmin";
-  VT_CHECK(self.dtype() != ScalarType::Bool, name, "(): does not support bool input");
-  if (dim) {
-    int64_t d = wrap_dim(*dim, self.dim());
-    VT_CHECK_INDEX(self.dim() == 0 || self.sizes()[d] > 0, name, "(): Expected reduction dim ", d,
-                   " to have non-zero size.");
-    return std::get<1>(extreme_dim<IsMax>(self, *dim, keepdim));
-  }
-  VT_CHECK_INDEX(self.numel() > 0, name, "(): Expected reduction dim to be specified for input.numel() == 0.");
+  reduce::check_arg_extreme(self, dim, name);
+  if (dim) return std::get<1>(extreme_dim<IsMax>(self, *dim, keepdim));
   Tensor flat = reshape(self, std::vector<int64_t>{-1});
   Tensor index = std::get<1>(extreme_dim<IsMax>(flat, 0, false));
   if (!keepdim) return index;
@@ -258,11 +240,7 @@ template <bool IsMax>
 Tensor extreme_over_dims(const Tensor& self, OptionalDims dims, bool keepdim) {
   const char* name = IsMax ? "amax" : "amin";
   ReductionShape shape = reduce::reduction_shape(self, dims, keepdim);
-  for (int64_t d = 0; d < self.dim(); ++d) {
-    VT_CHECK_INDEX(!shape.reduced[d] || self.sizes()[d] > 0, name, "(): Expected reduction dim ", d,
-                   " to have non-zero size.");
-  }
-  VT_CHECK(self.dim() > 0 || self.numel() > 0, name, "(): Expected reduction dim to be specified for input.numel() == 0.");
+  reduce::check_amax_amin(self, shape, name);
   Tensor values = empty_tensor(shape.kept_shape, self.dtype(), self.device());
   if (shape.outer > 0) extreme_rows<IsMax>(self, shape, values, Tensor(), name);
   return keepdim ? values : make_alias(values, shape.result_shape, contiguous_strides(shape.result_shape), 0);

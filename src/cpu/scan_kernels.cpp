@@ -35,7 +35,7 @@ void for_each_line(const Tensor& in, const Tensor& out, int64_t d, Fn fn) {
 
 Tensor scan(const Tensor& self, int64_t dim, std::optional<ScalarType> dtype, bool product, const char* op) {
   // Integer and bool inputs scan in int64, as torch does.
-  ScalarType type = dtype ? *dtype : (is_integral(self.dtype(), true) ? ScalarType::Int64 : self.dtype());
+  ScalarType type = reduce::sum_result_dtype(self, dtype);
   Tensor input = to(self, type);
   Tensor out = empty_tensor(self.sizes(), type, self.device());
   if (self.dim() == 0) {
@@ -72,7 +72,7 @@ Tensor cumprod_cpu(const Tensor& self, int64_t dim, std::optional<ScalarType> dt
 
 // prod over one dim (or all of them when dim is empty): integers and bool give int64.
 Tensor prod_over(const Tensor& self, std::optional<int64_t> dim, bool keepdim, std::optional<ScalarType> dtype) {
-  ScalarType type = dtype ? *dtype : (is_integral(self.dtype(), true) ? ScalarType::Int64 : self.dtype());
+  ScalarType type = reduce::sum_result_dtype(self, dtype);
   Tensor input = to(self, type);
   OptionalDims dims;
   if (dim) dims = std::vector<int64_t>{*dim};

@@ -9,6 +9,7 @@
 #include "vt/ops.h"
 #include "vt/parallel.h"
 #include "src/cpu/vec_math.h"
+#include "src/ops/softmax_rules.h"
 
 namespace vt::cpu {
 namespace {
@@ -127,9 +128,9 @@ Tensor undo_rows(const Tensor& rows, int64_t d) {
 template <class FloatRow, class DoubleRow>
 Tensor over_rows(std::initializer_list<Tensor> inputs, int64_t dim, FloatRow float_row, DoubleRow double_row) {
   const Tensor& first = *inputs.begin();
-  int64_t d = wrap_dim(dim, std::max<int64_t>(first.dim(), 1));
+  int64_t d = softmax_rules::softmax_dim(first, dim);
   ScalarType type = first.dtype();
-  ScalarType compute = type == ScalarType::Float64 ? ScalarType::Float64 : ScalarType::Float32;
+  ScalarType compute = softmax_rules::compute_type(type);
   std::vector<Tensor> rows;
   for (const Tensor& t : inputs) rows.push_back(first.dim() == 0 ? to(t, compute) : rows_along(to(t, compute), d));
   Tensor out = empty_tensor(rows[0].sizes(), compute, first.device());
@@ -149,8 +150,7 @@ Tensor over_rows(std::initializer_list<Tensor> inputs, int64_t dim, FloatRow flo
 }
 
 Tensor softmax_forward(const Tensor& self, int64_t dim, bool log) {
-  VT_CHECK_KIND(is_floating_point(self.dtype()), ErrorKind::NotImplemented, "\"", log ? "log_softmax" : "softmax",
-                "_lastdim_kernel_impl\" not implemented for '", dtype_short_name(self.dtype()), "'");
+  softmax_rules::check_input_dtype(self, log);
   return over_rows({self}, dim,
       [log](const std::vector<Tensor>& in, float* out, int64_t offset, int64_t n) {
         softmax_row_float(in[0].data<float>() + offset, out + offset, n, log);

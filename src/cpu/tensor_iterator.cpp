@@ -342,6 +342,10 @@ void TensorIterator::run(Loop loop, void* ctx) {
       parallel_for(0, numel_, kGrainSize, [&](int64_t begin, int64_t end) { serial_run(loop, ctx, begin, end); });
     }
   }
+  finish();
+}
+
+void TensorIterator::finish() {
   if (user_output_.defined()) copy_(user_output_, operands_[0]);
 }
 

@@ -22,7 +22,12 @@ class CudaMemoryBackend final : public MemoryBackend {
   void* raw_allocate(size_t nbytes) override {
     DeviceGuard guard(device_);
     void* ptr = nullptr;
+    // While a graph is being captured in global mode, cudaMalloc counts as unsafe and fails;
+    // the allocator's private pools make it safe, so this thread relaxes the mode around it.
+    cudaStreamCaptureMode mode = cudaStreamCaptureModeRelaxed;
+    VT_CUDA_CHECK(cudaThreadExchangeStreamCaptureMode(&mode));
     const cudaError_t status = cudaMalloc(&ptr, nbytes);
+    VT_CUDA_CHECK(cudaThreadExchangeStreamCaptureMode(&mode));
     if (status == cudaErrorMemoryAllocation) {
       cudaGetLastError();
       return nullptr;

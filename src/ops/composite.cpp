@@ -248,8 +248,8 @@ Tensor sdpa_composite(const Tensor& query, const Tensor& key, const Tensor& valu
 }  // namespace
 
 namespace linalg {
-// addmm from mm and pointwise ops: the CUDA kernel, and the CPU kernel's path for what BLAS
-// does not take.
+// addmm from mm and pointwise ops: where the CPU and CUDA kernels (src/cpu/blas_kernels.cpp,
+// src/cuda/blas_kernels.cu) send what BLAS and cuBLASLt do not take.
 Tensor addmm_decomposed(const Tensor& self, const Tensor& mat1, const Tensor& mat2, const Scalar& beta,
                         const Scalar& alpha) {
   return scaled_sum(self, mm(mat1, mat2), beta, alpha);
@@ -275,7 +275,6 @@ VT_REGISTRATION(composite_ops) {
   r.define("constant_pad_nd(Tensor self, SymInt[] pad, Scalar value=0) -> Tensor");
   r.define("scaled_dot_product_attention(Tensor query, Tensor key, Tensor value, Tensor? attn_mask=None, float dropout_p=0.0, bool is_causal=False, *, float? scale=None, bool enable_gqa=False) -> Tensor");
   register_composite("linear", &linear_composite);
-  register_kernel("addmm", DispatchKey::CUDA, &linalg::addmm_decomposed);  // CPU: src/cpu/blas_kernels.cpp
   register_composite("baddbmm", &baddbmm_composite);
   register_composite("outer", &outer_composite);
   register_composite("dot", &dot_composite);

@@ -1,9 +1,23 @@
 // Matrix products: mm and bmm are backend kernels; matmul composes them with torch's rules
 // for 1-D operands and broadcast batch dimensions.
+#include <atomic>
+
+#include "vt/cuda.h"
 #include "vt/dispatch.h"
 #include "vt/ops.h"
 
 namespace vt {
+
+namespace cuda {
+// Here rather than with the CUDA kernels: torch lets scripts set them in any build.
+namespace {
+std::atomic<bool> g_matmul_flags[] = {false, true, true};  // in MatmulFlag's order
+}  // namespace
+bool matmul_flag(MatmulFlag flag) { return g_matmul_flags[static_cast<int>(flag)].load(std::memory_order_relaxed); }
+void set_matmul_flag(MatmulFlag flag, bool value) {
+  g_matmul_flags[static_cast<int>(flag)].store(value, std::memory_order_relaxed);
+}
+}  // namespace cuda
 
 namespace {
 

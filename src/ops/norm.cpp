@@ -1,8 +1,10 @@
 // Layer normalization as torch's `native_layer_norm` (returning the output with the row
 // means and reciprocal standard deviations the backward reuses) and its backward
-// `native_layer_norm_backward`: fused CPU kernels in src/cpu/norm_kernels.cpp. `layer_norm`
-// (src/ops/loss.cpp) calls native_layer_norm. The formulas written in differentiable ops
-// serve the backends without a fused kernel yet, forward mode, and double backward.
+// `native_layer_norm_backward`: fused kernels in src/cpu/norm_kernels.cpp and
+// src/cuda/norm_kernels.cu. `layer_norm` (src/ops/loss.cpp) calls native_layer_norm. The
+// formulas written in differentiable ops serve forward mode and double backward.
+#include <algorithm>
+
 #include "src/ops/norm.h"
 #include "vt/autograd/record.h"
 #include "vt/dispatch.h"
@@ -21,6 +23,37 @@ std::vector<int64_t> normalized_dims(const Tensor& input, IntArrayRef normalized
     dims.push_back(input.dim() - n + i);
   }
   return dims;
+}
+
+LayerNormShape layer_norm_shape(const Tensor& input, IntArrayRef normalized_shape) {
+  int64_t inner = 1;
+  for (int64_t s : normalized_shape) inner *= s;
+  return {inner == 0 ? 0 : input.numel() / inner, inner};
+}
+
+DimVector layer_norm_statistics_shape(const Tensor& input, IntArrayRef normalized_shape) {
+  DimVector shape(input.sizes().begin(), input.sizes().end());
+  for (size_t i = shape.size() - normalized_shape.size(); i < shape.size(); ++i) shape[i] = 1;
+  return shape;
+}
+
+Tensor layer_norm_parameter(const std::optional<Tensor>& t, const char* name, const Tensor& input,
+                            IntArrayRef normalized_shape, const char* backend) {
+  if (!t || !t->defined()) return Tensor();
+  VT_CHECK(std::equal(t->sizes().begin(), t->sizes().end(), normalized_shape.begin(), normalized_shape.end()),
+           "Expected ", name, " to be of same shape as normalized_shape, but got ", name, " of shape ",
+           shape_str(t->sizes()), " and normalized_shape = ", shape_str(normalized_shape));
+  bool half_input = input.dtype() == ScalarType::Float16 || input.dtype() == ScalarType::BFloat16;
+  VT_CHECK(t->dtype() == input.dtype() || (half_input && t->dtype() == ScalarType::Float32),
+           "mixed dtype (", backend, "): expect parameter to have scalar type of ",
+           dtype_short_name(half_input ? ScalarType::Float32 : input.dtype()));
+  return contiguous(to(*t, input.dtype()));
+}
+
+void check_layer_norm_backward(const Tensor& grad_out, const Tensor& input, const Tensor& mean, const Tensor& rstd,
+                               const LayerNormShape& shape) {
+  VT_CHECK(grad_out.numel() == input.numel() && mean.numel() == shape.rows && rstd.numel() == shape.rows,
+           "native_layer_norm_backward(): grad_out, mean and rstd do not match input ", shape_str(input.sizes()));
 }
 
 namespace {
@@ -109,12 +142,6 @@ std::tuple<Tensor, Tensor, Tensor> native_layer_norm_backward_autograd(
   });
 }
 
-LayerNormResult native_layer_norm_by_formula(const Tensor& input, IntArrayRef normalized_shape,
-                                             const std::optional<Tensor>& weight, const std::optional<Tensor>& bias,
-                                             double eps) {
-  return layer_norm_formula(input, normalized_shape, weight, bias, eps);
-}
-
 }  // namespace
 
 VT_REGISTRATION(norm_ops) {
@@ -123,7 +150,6 @@ VT_REGISTRATION(norm_ops) {
            "(Tensor, Tensor, Tensor)");
   r.define("native_layer_norm_backward(Tensor grad_out, Tensor input, int[] normalized_shape, Tensor mean, "
            "Tensor rstd, Tensor? weight, Tensor? bias, bool[3] output_mask) -> (Tensor, Tensor, Tensor)");
-  register_kernel("native_layer_norm", DispatchKey::CUDA, &native_layer_norm_by_formula);  // until a CUDA kernel
   autograd::register_autograd("native_layer_norm", &native_layer_norm_autograd);
   autograd::register_autograd("native_layer_norm_backward", &native_layer_norm_backward_autograd);
 }

@@ -2,7 +2,7 @@
 // `_fused_sgd_`, `_fused_adam_`, `_fused_adamw_`, `_fused_adagrad_`, and our
 // `_fused_rmsprop_`, which torch lacks), plus `_foreach_add_.Scalar` for the step counters.
 // They mutate their inputs and have no derivative: optimizers run them under no_grad.
-// The kernels live in src/cpu/optim_kernels.cpp.
+// The kernels live in src/cpu/optim_kernels.cpp and src/cuda/optim_kernels.cu.
 #include "vt/dispatch.h"
 #include "vt/ops.h"
 

@@ -30,6 +30,41 @@ void check_sub_operands(const Tensor& a, const Tensor& b) {
            "use the `~` or `logical_not()` operator instead.");
 }
 
+void check_pow_operands(const Tensor& a, const Tensor& b) {
+  // torch refuses only a negative Python-number exponent; a tensor exponent gives 0 (or +-1).
+  VT_CHECK(!(b.is_wrapped_number() && is_integral(a.dtype(), false) && b.dtype() == ScalarType::Int64 &&
+             b.item().to_int() < 0),
+           "Integers to negative integer powers are not allowed.");
+}
+
+void check_neg_operand(const Tensor& a) {
+  VT_CHECK(a.dtype() != ScalarType::Bool,
+           "Negation, the `-` operator, on a bool tensor is not supported. If you are trying to invert a mask, "
+           "use the `~` or `logical_not()` operator instead.");
+}
+
+ClampPlan plan_clamp(const Tensor& out, const Tensor& a, bool inplace, const std::optional<Scalar>& min,
+                     const std::optional<Scalar>& max) {
+  VT_CHECK(min || max, "torch.clamp: At least one of 'min' or 'max' must not be None");
+  ClampPlan plan;
+  plan.config = clamp_config();
+  Tensor lo = min ? scalar_to_tensor(*min) : Tensor();
+  Tensor hi = max ? scalar_to_tensor(*max) : Tensor();
+  // The bounds take part in type promotion as Python numbers do.
+  plan.type = min && max ? result_type({&a, &lo, &hi}) : min ? result_type({&a, &lo}) : result_type({&a, &hi});
+  plan.input = a.dtype() == plan.type ? a : to(a, plan.type);
+  if (!out.defined()) plan.config.static_output_dtype = plan.type;
+  // torch requires clamp's out= to have the result's dtype exactly.
+  VT_CHECK(!out.defined() || inplace || out.dtype() == plan.type, "Found dtype ", dtype_short_name(out.dtype()),
+           " but expected ", dtype_short_name(plan.type));
+  return plan;
+}
+
+void check_clamp_output(const ClampPlan& plan, ScalarType output_dtype) {
+  VT_CHECK(can_cast(plan.type, output_dtype), "result type ", dtype_short_name(plan.type),
+           " can't be cast to the desired output type ", dtype_short_name(output_dtype));
+}
+
 namespace {
 // Declares `name`, `name_` and `name.out` from the functional argument list.
 void define_forms(const std::string& name, const std::string& args, const std::string& self_arg = "Tensor self") {

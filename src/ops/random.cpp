@@ -11,6 +11,7 @@
 #include "vt/ops.h"
 #include "vt/parallel.h"
 #include "vt/random.h"
+#include "src/ops/random_fills.h"
 
 namespace vt {
 
@@ -21,57 +22,6 @@ Generator& default_generator() {
 void manual_seed(uint64_t seed) { default_generator().manual_seed(seed); }
 
 namespace {
-
-Generator& pick(Generator* generator) { return generator ? *generator : default_generator(); }
-
-// Writes fill(tag, random words, element index) into every element of a contiguous copy of `self`, then back.
-template <class Fill>
-const Tensor& fill_random(const Tensor& self, Generator* generator, std::string_view op, Fill fill) {
-  VT_CHECK(self.device().is_cpu(), op, "(): random numbers on ", self.device().str(), " are not available in this build");
-  Tensor target = self.is_contiguous() ? self : empty(self.sizes(), self.dtype(), self.device());
-  Generator& g = pick(generator);
-  uint64_t first = g.reserve(static_cast<uint64_t>(target.numel()));
-  uint64_t seed = g.initial_seed();
-  dispatch_all_types(target.dtype(), op, [&](auto tag) {
-    using T = decltype(tag);
-    T* data = target.data<T>();
-    parallel_for(0, target.numel(), kGrainSize, [&](int64_t lo, int64_t hi) {
-      for (int64_t i = lo; i < hi; ++i) data[i] = fill(tag, philox(first + static_cast<uint64_t>(i), seed), i);
-    });
-  });
-  if (!target.is_same(self)) copy_(self, target);
-  self.bump_version();
-  return self;
-}
-
-const Tensor& uniform_kernel(const Tensor& self, double from, double to, Generator* generator) {
-  VT_CHECK(from <= to, "uniform_ expects to return a [from, to) range, but found from=", from, " > to=", to);
-  VT_CHECK(is_floating_point(self.dtype()), "\"uniform_\" not implemented for '", dtype_short_name(self.dtype()), "'");
-  return fill_random(self, generator, "uniform_", [from, to](auto tag, const std::array<uint32_t, 4>& r, int64_t) {
-    using T = decltype(tag);
-    double u = uniform_double(r[0], r[1]);
-    double v = from + (to - from) * u;
-    // Rounding to a 16- or 32-bit float may reach `to`: keep the interval half-open.
-    T value = static_cast<T>(static_cast<compute_t<T>>(v));
-    if (static_cast<double>(static_cast<compute_t<T>>(value)) >= to && to > from) value = static_cast<T>(static_cast<compute_t<T>>(from));
-    return value;
-  });
-}
-
-const Tensor& normal_kernel(const Tensor& self, double mean, double std, Generator* generator) {
-  VT_CHECK(std >= 0, "normal expects std >= 0.0, but found std ", std);
-  VT_CHECK(is_floating_point(self.dtype()), "\"normal_kernel_cpu\" not implemented for '", dtype_short_name(self.dtype()), "'");
-  return fill_random(self, generator, "normal_", [mean, std](auto tag, const std::array<uint32_t, 4>& r, int64_t) {
-    using T = decltype(tag);
-    // Box-Muller from two uniforms; 1 - u keeps the log finite.
-    double u1 = 1.0 - uniform_double(r[0], r[1]);
-    double u2 = uniform_double(r[2], r[3]);
-    double z = std::sqrt(-2.0 * std::log(u1)) * std::cos(6.283185307179586 * u2);
-    return static_cast<T>(static_cast<compute_t<T>>(mean + std * z));
-  });
-}
-
-// Integers uniform in [low, high).
 // The largest value an integer dtype holds (bool: 1), or nullopt for floating types.
 std::optional<int64_t> integer_max(ScalarType type) {
   switch (type) {
@@ -84,33 +34,88 @@ std::optional<int64_t> integer_max(ScalarType type) {
     default: return std::nullopt;
   }
 }
+}  // namespace
 
-const Tensor& random_kernel(const Tensor& self, int64_t low, int64_t high, Generator* generator) {
+namespace random_fill {
+
+void check_uniform(const Tensor& self, double from, double to) {
+  VT_CHECK(from <= to, "uniform_ expects to return a [from, to) range, but found from=", from, " > to=", to);
+  VT_CHECK(is_floating_point(self.dtype()), "\"uniform_\" not implemented for '", dtype_short_name(self.dtype()), "'");
+}
+
+void check_normal(const Tensor& self, double std) {
+  VT_CHECK(std >= 0, "normal expects std >= 0.0, but found std ", std);
+  VT_CHECK(is_floating_point(self.dtype()), "\"normal_kernel_cpu\" not implemented for '",
+           dtype_short_name(self.dtype()), "'");
+}
+
+uint64_t check_random_range(const Tensor& self, int64_t low, int64_t high) {
   VT_CHECK(low < high, "random_ expects 'from' to be less than 'to', but got from=", low, " >= to=", high);
   if (auto top = integer_max(self.dtype())) {
     int64_t bottom = self.dtype() == ScalarType::Bool ? 0 : (self.dtype() == ScalarType::UInt8 ? 0 : -*top - 1);
     VT_CHECK(low >= bottom && high - 1 <= *top, "random_ expects 'from' and 'to' - 1 to be in the range of ",
              dtype_short_name(self.dtype()), " [", bottom, ", ", *top, "], but got from=", low, " and to=", high);
   }
-  uint64_t range = static_cast<uint64_t>(high - low);
-  return fill_random(self, generator, "random_", [low, range](auto tag, const std::array<uint32_t, 4>& r, int64_t) {
-    using T = decltype(tag);
-    uint64_t bits = (static_cast<uint64_t>(r[0]) << 32) | r[1];
-    return static_cast<T>(static_cast<compute_t<T>>(low + static_cast<int64_t>(bits % range)));
-  });
+  return static_cast<uint64_t>(high - low);
 }
 
-// 1 with probability p[i], else 0; p broadcast to self.
-const Tensor& bernoulli_kernel(const Tensor& self, const Tensor& p, Generator* generator) {
-  Tensor probabilities = contiguous(to(expand(p, self.sizes()), ScalarType::Float64));
-  const double* prob = probabilities.data<double>();
-  for (int64_t i = 0; i < probabilities.numel(); ++i) {
+Tensor bernoulli_probabilities(const Tensor& self, const Tensor& p) {
+  // Checked on the host, before broadcasting (p is a scalar or a small tensor in practice).
+  Tensor host = contiguous(to(p, ScalarType::Float64, Device()));
+  const double* prob = host.data<double>();
+  for (int64_t i = 0; i < host.numel(); ++i) {
     VT_CHECK(prob[i] >= 0 && prob[i] <= 1, "bernoulli_(): p must be in [0, 1], but got ", prob[i]);
   }
-  return fill_random(self, generator, "bernoulli_", [prob](auto tag, const std::array<uint32_t, 4>& r, int64_t i) {
+  return contiguous(to(expand(p, self.sizes()), ScalarType::Float64, self.device()));
+}
+
+}  // namespace random_fill
+
+namespace {
+
+// Writes Fill<T>{args...}(random words, element index) into every element of a contiguous copy of
+// `self`, then back.
+template <template <class> class Fill, class Dispatch, class... Args>
+const Tensor& fill_random(const Tensor& self, Generator* generator, std::string_view op, Dispatch dispatch,
+                          Args... args) {
+  Tensor target = self.is_contiguous() ? self : empty(self.sizes(), self.dtype(), self.device());
+  Generator& g = random_fill::generator_or_default(generator);
+  uint64_t first = g.reserve(static_cast<uint64_t>(target.numel()));
+  uint64_t seed = g.initial_seed();
+  dispatch(target.dtype(), op, [&](auto tag) {
     using T = decltype(tag);
-    return static_cast<T>(static_cast<compute_t<T>>(uniform_double(r[0], r[1]) < prob[i] ? 1 : 0));
+    const Fill<T> fill{args...};
+    T* data = target.data<T>();
+    parallel_for(0, target.numel(), kGrainSize, [&](int64_t lo, int64_t hi) {
+      for (int64_t i = lo; i < hi; ++i) data[i] = fill(philox(first + static_cast<uint64_t>(i), seed), i);
+    });
   });
+  if (!target.is_same(self)) copy_(self, target);
+  self.bump_version();
+  return self;
+}
+auto floating_types = [](ScalarType t, std::string_view n, auto&& f) { dispatch_floating_types(t, n, f); };
+auto all_types = [](ScalarType t, std::string_view n, auto&& f) { dispatch_all_types(t, n, f); };
+
+const Tensor& uniform_kernel(const Tensor& self, double from, double to, Generator* generator) {
+  random_fill::check_uniform(self, from, to);
+  return fill_random<random_fill::Uniform>(self, generator, "uniform_", floating_types, from, to);
+}
+
+const Tensor& normal_kernel(const Tensor& self, double mean, double std, Generator* generator) {
+  random_fill::check_normal(self, std);
+  return fill_random<random_fill::Normal>(self, generator, "normal_", floating_types, mean, std);
+}
+
+const Tensor& random_kernel(const Tensor& self, int64_t low, int64_t high, Generator* generator) {
+  uint64_t range = random_fill::check_random_range(self, low, high);
+  return fill_random<random_fill::RandomInt>(self, generator, "random_", all_types, low, range);
+}
+
+const Tensor& bernoulli_kernel(const Tensor& self, const Tensor& p, Generator* generator) {
+  Tensor probabilities = random_fill::bernoulli_probabilities(self, p);
+  return fill_random<random_fill::Bernoulli>(self, generator, "bernoulli_", all_types,
+                                             probabilities.data<double>());
 }
 
 Tensor randperm_kernel(int64_t n, Generator* generator, std::optional<ScalarType> dtype, Device device) {

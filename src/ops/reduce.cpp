@@ -52,6 +52,43 @@ ScalarType mean_result_dtype(const Tensor& self, std::optional<ScalarType> dtype
   return self.dtype();
 }
 
+Tensor as_rows(const Tensor& self, const ReductionShape& shape) {
+  std::vector<int64_t> perm;
+  for (int64_t d = 0; d < self.dim(); ++d) if (!shape.reduced[d]) perm.push_back(d);
+  for (int64_t d = 0; d < self.dim(); ++d) if (shape.reduced[d]) perm.push_back(d);
+  Tensor rows = reshape(permute(self, perm), std::vector<int64_t>{shape.outer, shape.inner});
+  if (shape.inner > 1 && rows.strides()[1] != 1) rows = contiguous(rows);
+  return rows;
+}
+
+void check_extreme_all(const Tensor& self, std::string_view name) {
+  VT_CHECK(self.numel() > 0, name, "(): Expected reduction dim to be specified for input.numel() == 0. Specify the "
+           "reduction dim with the 'dim' argument.");
+}
+
+void check_extreme_dim(const Tensor& self, int64_t dim, std::string_view name) {
+  int64_t d = wrap_dim(dim, self.dim());
+  VT_CHECK_INDEX(self.dim() == 0 || self.sizes()[d] > 0, name, "(): Expected reduction dim ", d,
+                 " to have non-zero size.");
+}
+
+void check_arg_extreme(const Tensor& self, std::optional<int64_t> dim, std::string_view name) {
+  VT_CHECK(self.dtype() != ScalarType::Bool, name, "(): does not support bool input");
+  if (dim) {
+    check_extreme_dim(self, *dim, name);
+    return;
+  }
+  VT_CHECK_INDEX(self.numel() > 0, name, "(): Expected reduction dim to be specified for input.numel() == 0.");
+}
+
+void check_amax_amin(const Tensor& self, const ReductionShape& shape, std::string_view name) {
+  for (int64_t d = 0; d < self.dim(); ++d) {
+    VT_CHECK_INDEX(!shape.reduced[d] || self.sizes()[d] > 0, name, "(): Expected reduction dim ", d,
+                   " to have non-zero size.");
+  }
+  VT_CHECK(self.dim() > 0 || self.numel() > 0, name, "(): Expected reduction dim to be specified for input.numel() == 0.");
+}
+
 }  // namespace reduce
 
 namespace {

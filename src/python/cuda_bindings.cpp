@@ -8,6 +8,7 @@
 #include "src/cuda/memory.h"
 #include "src/python/bindings.h"
 #include "vt/cuda.h"
+#include "vt/cuda_graph.h"
 
 namespace vt::python {
 namespace {
@@ -131,6 +132,16 @@ void bind_cuda(nb::module_& m, nb::class_<Tensor>& cls) {
       .def("elapsed_time", &cuda::Event::elapsed_time, nb::arg("end_event"))
       .def_prop_ro("cuda_event", [](const cuda::Event& e) { return reinterpret_cast<uintptr_t>(e.handle()); });
 
+  nb::class_<cuda::CUDAGraph>(m, "_CudaGraph")
+      .def(nb::init<>())
+      .def("capture_begin", &cuda::CUDAGraph::capture_begin, nb::arg("pool") = 0)
+      .def("capture_end", &cuda::CUDAGraph::capture_end)
+      .def("replay", &cuda::CUDAGraph::replay)
+      .def("reset", &cuda::CUDAGraph::reset)
+      .def("pool", &cuda::CUDAGraph::pool);
+  m.def("_cuda_graph_pool_handle", &cuda::graph_pool_handle);
+  m.def("_cuda_is_current_stream_capturing", &cuda::is_current_stream_capturing);
+
   m.def("_cuda_memory_stats", [](int device) { return stats_dict(cuda::caching_allocator(device).stats()); },
         nb::arg("device") = -1);
   m.def("_cuda_reset_peak_memory_stats", [](int device) { cuda::caching_allocator(device).reset_peak_stats(); },
@@ -150,6 +161,19 @@ void bind_cuda(nb::module_& m, nb::class_<Tensor>& cls) {
     }
     return all;
   });
+  // torch._C's names for torch.backends.cuda.matmul's settings.
+  using cuda::MatmulFlag;
+  m.def("_get_cublas_allow_tf32", [] { return cuda::matmul_flag(MatmulFlag::AllowTF32); });
+  m.def("_set_cublas_allow_tf32", [](bool allow) { cuda::set_matmul_flag(MatmulFlag::AllowTF32, allow); });
+  m.def("_get_cublas_allow_fp16_reduced_precision_reduction",
+        [] { return cuda::matmul_flag(MatmulFlag::AllowFP16ReducedPrecisionReduction); });
+  m.def("_set_cublas_allow_fp16_reduced_precision_reduction",
+        [](bool allow) { cuda::set_matmul_flag(MatmulFlag::AllowFP16ReducedPrecisionReduction, allow); });
+  m.def("_get_cublas_allow_bf16_reduced_precision_reduction",
+        [] { return cuda::matmul_flag(MatmulFlag::AllowBF16ReducedPrecisionReduction); });
+  m.def("_set_cublas_allow_bf16_reduced_precision_reduction",
+        [](bool allow) { cuda::set_matmul_flag(MatmulFlag::AllowBF16ReducedPrecisionReduction, allow); });
+
   m.def("_cuda_record_memory_history", [](bool enabled) {
     for (int d = 0; d < cuda::device_count(); ++d) {
       cuda::caching_allocator(d).set_history_recorder(enabled ? &python_stack : nullptr);

@@ -7,6 +7,7 @@ tuples of them) agree in values, dtype and shape, that the inputs were mutated t
 in-place ops and `out=`), and, when torch raises, that vibetensor raises the same exception type.
 """
 import builtins
+import os
 import subprocess
 import sys
 
@@ -15,6 +16,10 @@ import pytest
 import torch
 
 import vibetensor as vt
+
+# The device vibetensor's inputs are put on: `VT_TEST_DEVICE=cuda` runs the differential suites
+# with vibetensor on the GPU against torch on the CPU (scripts/gpu.sh does).
+TEST_DEVICE = os.environ.get("VT_TEST_DEVICE", "cpu")
 
 # ---- dtypes
 
@@ -75,12 +80,12 @@ def expanded(shape, dtype="float32", seed=0):
 # ---- torch -> vibetensor
 
 def to_vt_contiguous(t):
-    """A contiguous vibetensor copy of a torch tensor's values (any layout)."""
+    """A contiguous vibetensor copy of a torch tensor's values (any layout), on TEST_DEVICE."""
     if t.numel() == 0:  # numpy gives empty arrays all-zero strides; torch gives them row-major ones
-        return vt.empty(list(t.shape), dtype=vt_dtype(dtype_name(t.dtype)))
+        return vt.empty(list(t.shape), dtype=vt_dtype(dtype_name(t.dtype)), device=TEST_DEVICE)
     if t.dtype == torch.bfloat16:
-        return vt.from_numpy(t.float().numpy().copy()).to(vt.bfloat16)
-    return vt.from_numpy(t.contiguous().numpy().copy())
+        return vt.from_numpy(t.float().numpy().copy()).to(vt.bfloat16).to(TEST_DEVICE)
+    return vt.from_numpy(t.contiguous().numpy().copy()).to(TEST_DEVICE)
 
 
 def storage_span(t):
@@ -101,7 +106,8 @@ def to_vt(t):
 
 
 def to_torch(x):
-    """A torch tensor with a vibetensor tensor's values and dtype (contiguous)."""
+    """A torch tensor on the CPU with a vibetensor tensor's values and dtype (contiguous)."""
+    x = x.cpu()
     if x.dtype == vt.bfloat16:
         return torch.from_numpy(x.to(vt.float32).numpy().copy()).to(torch.bfloat16)
     return torch.from_numpy(np.array(x.numpy(), copy=True))

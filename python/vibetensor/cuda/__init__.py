@@ -4,6 +4,9 @@ import contextlib
 from collections import namedtuple
 
 from vibetensor import _C
+from vibetensor.cuda.graphs import (
+    CUDAGraph, graph, graph_pool_handle, is_current_stream_capturing, make_graphed_callables,
+)
 from vibetensor.cuda.streams import Event, Stream
 from vibetensor.cuda.memory import (
     empty_cache, max_memory_allocated, max_memory_reserved, memory_allocated, memory_reserved, memory_snapshot,
@@ -23,13 +26,29 @@ def _record_stream(self, stream):
 _C.Tensor.record_stream = _record_stream
 
 __all__ = [
-    "Event", "OutOfMemoryError", "Stream", "current_device", "current_stream", "default_stream", "device",
-    "device_count", "device_of", "empty_cache", "get_device_capability", "get_device_name", "get_device_properties",
-    "is_available", "is_built", "is_initialized", "max_memory_allocated", "max_memory_reserved", "memory_allocated",
-    "memory_reserved", "memory_snapshot", "memory_stats", "reset_accumulated_memory_stats",
-    "reset_max_memory_allocated", "reset_peak_memory_stats", "set_device", "set_per_process_memory_fraction",
-    "set_stream", "stream", "synchronize",
+    "CUDAGraph", "Event", "OutOfMemoryError", "Stream", "current_device", "current_stream", "default_stream",
+    "device", "device_count", "device_of", "empty_cache", "get_device_capability", "get_device_name",
+    "get_device_properties", "graph", "graph_pool_handle", "initial_seed", "is_available", "is_built",
+    "is_current_stream_capturing", "is_initialized", "make_graphed_callables", "manual_seed", "manual_seed_all",
+    "max_memory_allocated", "max_memory_reserved", "memory_allocated", "memory_reserved", "memory_snapshot",
+    "memory_stats", "reset_accumulated_memory_stats", "reset_max_memory_allocated", "reset_peak_memory_stats",
+    "set_device", "set_per_process_memory_fraction", "set_stream", "stream", "synchronize",
 ]
+
+
+# One counter-based generator serves every device (element i of a draw depends only on the
+# seed and the counter), so a seed gives the same numbers on the CPU and on any GPU.
+def manual_seed(seed):
+    """Seeds the generator that CUDA tensors draw from (the default generator)."""
+    _C.manual_seed(seed)
+
+
+def manual_seed_all(seed):
+    _C.manual_seed(seed)
+
+
+def initial_seed():
+    return _C.initial_seed()
 
 
 def is_available():

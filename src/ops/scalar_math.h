@@ -1,17 +1,28 @@
-// Scalar math the C++ standard library lacks.
+// Scalar math the C++ standard library lacks, shared by the CPU and CUDA kernels (under
+// nvcc these are host and device functions).
 #pragma once
 #include <cmath>
 #include <limits>
 #include <type_traits>
 
 #include "vt/error.h"
+#include "vt/half.h"
 
-namespace vt::cpu {
+namespace vt {
+
+// Integer division by zero: an error on the CPU. A kernel on the device cannot raise, so
+// there the hardware's quotient stands, as in torch's CUDA kernels.
+#ifdef __CUDA_ARCH__
+#define VT_CHECK_INTEGER_DIVISOR(divisor) (void)(divisor)
+#else
+#define VT_CHECK_INTEGER_DIVISOR(divisor) \
+  if ((divisor) == 0) fail(ErrorKind::Runtime, "ZeroDivisionError")
+#endif
 
 // Inverse error function: M. Giles' single-precision approximation ("Approximating the
 // erfinv function", GPU Gems 2010) as a start, then Newton steps on erf in double.
 template <class C>
-C erfinv_scalar(C value) {
+VT_HOST_DEVICE C erfinv_scalar(C value) {
   double y = static_cast<double>(value);
   if (y <= -1 || y >= 1) {
     if (y == 1) return std::numeric_limits<C>::infinity();
@@ -53,13 +64,13 @@ C erfinv_scalar(C value) {
 
 // NaN wins, as in torch.
 template <class C>
-C maximum_scalar(C x, C y) {
+VT_HOST_DEVICE C maximum_scalar(C x, C y) {
   if (x != x) return x;
   if (y != y) return y;
   return x > y ? x : y;
 }
 template <class C>
-C minimum_scalar(C x, C y) {
+VT_HOST_DEVICE C minimum_scalar(C x, C y) {
   if (x != x) return x;
   if (y != y) return y;
   return x < y ? x : y;
@@ -67,18 +78,18 @@ C minimum_scalar(C x, C y) {
 
 // -a with two's-complement wrapping (the negation of the minimum is the minimum).
 template <class C>
-C wrapping_negate(C a) {
+VT_HOST_DEVICE C wrapping_negate(C a) {
   using U = std::make_unsigned_t<C>;
   return static_cast<C>(static_cast<U>(0) - static_cast<U>(a));
 }
 
 // C's fmod: the remainder has the sign of the dividend. Integer division by zero raises.
 template <class C>
-C fmod_scalar(C x, C y) {
+VT_HOST_DEVICE C fmod_scalar(C x, C y) {
   if constexpr (std::is_floating_point_v<C>) {
     return std::fmod(x, y);
   } else {
-    if (y == 0) fail(ErrorKind::Runtime, "ZeroDivisionError");
+    VT_CHECK_INTEGER_DIVISOR(y);
     if constexpr (std::is_signed_v<C>) {
       if (y == -1) return 0;  // min % -1 traps on x86; the answer is 0
     }
@@ -88,7 +99,7 @@ C fmod_scalar(C x, C y) {
 
 // Python's %: the remainder has the sign of the divisor.
 template <class C>
-C remainder_scalar(C x, C y) {
+VT_HOST_DEVICE C remainder_scalar(C x, C y) {
   C r = fmod_scalar(x, y);
   if (r != 0 && ((r < 0) != (y < 0))) r = static_cast<C>(r + y);
   return r;
@@ -96,7 +107,7 @@ C remainder_scalar(C x, C y) {
 
 // Python's //, as torch computes it (stable near integers).
 template <class C>
-C floor_divide_scalar(C a, C b) {
+VT_HOST_DEVICE C floor_divide_scalar(C a, C b) {
   if constexpr (std::is_floating_point_v<C>) {
     if (b == 0) return a / b;
     C mod = std::fmod(a, b);
@@ -107,7 +118,7 @@ C floor_divide_scalar(C a, C b) {
     if (div - floored > C(0.5)) floored += 1;
     return floored;
   } else {
-    if (b == 0) fail(ErrorKind::Runtime, "ZeroDivisionError");
+    VT_CHECK_INTEGER_DIVISOR(b);
     if constexpr (std::is_signed_v<C>) {
       if (b == -1) return wrapping_negate(a);  // min / -1 traps on x86; torch wraps to min
     }
@@ -119,7 +130,7 @@ C floor_divide_scalar(C a, C b) {
 
 // x * log(y), and 0 where x is 0 (unless y is NaN).
 template <class C>
-C xlogy_scalar(C x, C y) {
+VT_HOST_DEVICE C xlogy_scalar(C x, C y) {
   if (y != y) return y;
   if (x == 0) return C(0);
   return x * std::log(y);
@@ -127,9 +138,27 @@ C xlogy_scalar(C x, C y) {
 
 // The bitwise op on integers; on bool the same op is the logical one.
 template <class C, class Op>
-C bitwise_scalar(C x, C y, Op op) {
+VT_HOST_DEVICE C bitwise_scalar(C x, C y, Op op) {
   if constexpr (std::is_same_v<C, bool>) return static_cast<bool>(op(static_cast<int>(x), static_cast<int>(y)));
   else return static_cast<C>(op(x, y));
 }
 
-}  // namespace vt::cpu
+// base ** exp in an integer type, wrapping; torch's answers for a negative exponent.
+template <class C>
+VT_HOST_DEVICE C integer_pow(C base, C exp) {
+  if (exp < 0) {
+    // torch: 1 for base 1, +-1 for base -1, 0 otherwise.
+    if (base == 1) return 1;
+    if (base == -1) return (exp % 2 == 0) ? 1 : -1;
+    return 0;
+  }
+  C result = 1;
+  while (exp) {
+    if (exp & 1) result = static_cast<C>(result * base);
+    exp >>= 1;
+    base = static_cast<C>(base * base);
+  }
+  return result;
+}
+
+}  // namespace vt

@@ -1,0 +1,174 @@
+"""vibetensor against PyTorch on one GPU, in the same run:
+
+1. per-op overhead from Python: the host time to issue small ops back to back (the GPU
+   keeps up, so this is the Python + dispatch + launch cost), in microseconds;
+2. bandwidth on 256 MiB float32 tensors, of the elementwise and reduction kernels, as a fraction
+   of the device-to-device copy bandwidth that the same library measures in the same run;
+3. matmul TFLOP/s at 4096 and 8192, bfloat16 and float32 (TF32 allowed), through each library.
+
+Ratios are vibetensor / torch (time: lower is better for vibetensor; TFLOP/s and bandwidth:
+higher is better). Usage: python3 bench/bench_cuda.py [--quick]
+"""
+import argparse
+import sys
+import time
+
+import torch
+
+import vibetensor as vt
+
+LIBS = {"vibetensor": vt, "torch": torch}
+
+
+def gpu_time_per_call(lib, fn, calls, repeats):
+    """Best time per call in seconds, measured with the library's own CUDA events."""
+    fn()
+    lib.cuda.synchronize()
+    best = float("inf")
+    for _ in range(repeats):
+        start, end = lib.cuda.Event(enable_timing=True), lib.cuda.Event(enable_timing=True)
+        start.record()
+        for _ in range(calls):
+            fn()
+        end.record()
+        end.synchronize()
+        best = min(best, start.elapsed_time(end) / 1e3 / calls)
+    return best
+
+
+def host_time_per_call(lib, fn, calls, repeats):
+    """Best host time per call in seconds to issue `calls` ops (synchronized outside the timing)."""
+    for _ in range(10):
+        fn()
+    lib.cuda.synchronize()
+    best = float("inf")
+    for _ in range(repeats):
+        start = time.perf_counter()
+        for _ in range(calls):
+            fn()
+        best = min(best, (time.perf_counter() - start) / calls)
+        lib.cuda.synchronize()
+    return best
+
+
+def overhead_cases(lib):
+    a = lib.ones(1024, device="cuda")
+    b = lib.ones(1024, device="cuda")
+    m = lib.ones(64, 64, device="cuda")
+    return {
+        "add a + b": lambda: a + b,
+        "mul a * 2.0": lambda: a * 2.0,
+        "exp": lambda: lib.exp(a),
+        "relu": lambda: lib.relu(a),
+        "sum": lambda: a.sum(),
+        "matmul 64x64": lambda: m @ m,
+    }
+
+
+def bench_overhead(quick):
+    print("per-op host overhead, 1024-element float32 CUDA tensors (us per op)")
+    print(f"{'op':<16}{'vibetensor':>12}{'torch':>10}{'ratio':>8}")
+    cases = {name: overhead_cases(lib) for name, lib in LIBS.items()}
+    calls, repeats = (200, 3) if quick else (1000, 7)
+    for op in cases["torch"]:
+        times = {}
+        for name, lib in LIBS.items():
+            try:
+                times[name] = host_time_per_call(lib, cases[name][op], calls, repeats) * 1e6
+            except Exception as exc:  # noqa: BLE001 (an op vibetensor lacks on CUDA is reported, not fatal)
+                times[name] = None
+                print(f"  {op}: {name} failed: {type(exc).__name__}: {str(exc).splitlines()[0]}")
+        v, t = times["vibetensor"], times["torch"]
+        ratio = f"{v / t:8.2f}" if v and t else "     n/a"
+        print(f"{op:<16}{v or float('nan'):>12.2f}{t or float('nan'):>10.2f}{ratio}")
+
+
+def bandwidth_cases(lib, n):
+    x = lib.rand(n).to("cuda")  # made on the host: the comparison is about the kernels below
+    y = lib.rand(n).to("cuda")
+    z = lib.empty(n, device="cuda")
+    rows = x.view(n // 4096, 4096)
+    cols = x.view(4096, n // 4096)
+    nbytes = x.numel() * 4
+    return {  # name: (fn, bytes moved)
+        "copy_": (lambda: z.copy_(x), 2 * nbytes),
+        "add(out=)": (lambda: lib.add(x, y, out=z), 3 * nbytes),
+        "mul(out=) by 2.0": (lambda: lib.mul(x, 2.0, out=z), 2 * nbytes),
+        "exp(out=)": (lambda: lib.exp(x, out=z), 2 * nbytes),
+        "sum()": (lambda: x.sum(), nbytes),
+        "amax()": (lambda: x.amax(), nbytes),
+        "sum(dim=-1) [N,4096]": (lambda: rows.sum(dim=-1), nbytes),
+        "sum(dim=0) [4096,N]": (lambda: cols.sum(dim=0), nbytes),
+        "amax(dim=-1) [N,4096]": (lambda: rows.amax(dim=-1), nbytes),
+        "amax(dim=0) [4096,N]": (lambda: cols.amax(dim=0), nbytes),
+    }
+
+
+def bench_bandwidth(quick):
+    n = (256 << 20) // 4
+    print(f"\nbandwidth on 256 MiB float32 tensors (GB/s; 'of copy': the fraction of the same library's copy_)")
+    print(f"{'op':<22}{'vt GB/s':>9}{'of copy':>9}{'torch GB/s':>12}{'of copy':>9}{'vt/torch':>10}")
+    results = {}
+    for name, lib in LIBS.items():
+        cases = bandwidth_cases(lib, n)
+        results[name] = {}
+        for op, (fn, nbytes) in cases.items():
+            try:
+                seconds = gpu_time_per_call(lib, fn, 3 if quick else 10, 3 if quick else 5)
+                results[name][op] = nbytes / seconds / 1e9
+            except Exception as exc:  # noqa: BLE001
+                results[name][op] = None
+                print(f"  {op}: {name} failed: {type(exc).__name__}: {str(exc).splitlines()[0]}")
+        del cases
+        lib.cuda.empty_cache()
+    for op in results["torch"]:
+        v, t = results["vibetensor"][op], results["torch"][op]
+        v_copy, t_copy = results["vibetensor"]["copy_"], results["torch"]["copy_"]
+        vf = f"{v / v_copy:9.2f}" if v and v_copy else "      n/a"
+        tf = f"{t / t_copy:9.2f}" if t and t_copy else "      n/a"
+        ratio = f"{v / t:10.2f}" if v and t else "       n/a"
+        print(f"{op:<22}{v or float('nan'):>9.0f}{vf}{t or float('nan'):>12.0f}{tf}{ratio}")
+
+
+def bench_matmul(quick):
+    print("\nmatmul TFLOP/s (n x n @ n x n)")
+    print(f"{'case':<22}{'vibetensor':>12}{'torch':>10}{'vt/torch':>10}")
+    torch.backends.cuda.matmul.allow_tf32 = True
+    if hasattr(vt, "backends") and hasattr(vt.backends, "cuda"):
+        vt.backends.cuda.matmul.allow_tf32 = True
+    for dtype in ("bfloat16", "float32"):
+        for n in (4096, 8192):
+            flops = 2 * n ** 3
+            tflops = {}
+            for name, lib in LIBS.items():
+                try:
+                    a = lib.rand(n, n).to("cuda").to(getattr(lib, dtype))
+                    b = lib.rand(n, n).to("cuda").to(getattr(lib, dtype))
+                    seconds = gpu_time_per_call(lib, lambda: a @ b, 3 if quick else 10, 3 if quick else 5)
+                    tflops[name] = flops / seconds / 1e12
+                    del a, b
+                except Exception as exc:  # noqa: BLE001
+                    tflops[name] = None
+                    print(f"  {dtype} {n}: {name} failed: {type(exc).__name__}: {str(exc).splitlines()[0]}")
+            v, t = tflops["vibetensor"], tflops["torch"]
+            ratio = f"{v / t:10.3f}" if v and t else "       n/a"
+            label = f"{dtype}{' (TF32)' if dtype == 'float32' else ''} {n}"
+            print(f"{label:<22}{v or float('nan'):>12.1f}{t or float('nan'):>10.1f}{ratio}")
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--quick", action="store_true", help="fewer repeats")
+    args = parser.parse_args()
+    if not (torch.cuda.is_available() and vt.cuda.is_available()):
+        print("bench_cuda: needs a CUDA device (and a CUDA build of both libraries); skipped")
+        return 0
+    print(f"device: {torch.cuda.get_device_name()}; torch {torch.__version__}")
+    bench_overhead(args.quick)
+    bench_bandwidth(args.quick)
+    bench_matmul(args.quick)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
