@@ -133,6 +133,9 @@ class TypedOp<R(Args...)> {
 
   R operator()(Args... args) const {
     DispatchKeySet keys = (key_bit(DispatchKey::Fallback) | (keys_of(args) | ...)) & ~tls_excluded_keys();
+    // A call with any CUDA tensor is a CUDA call: a CPU argument (a 0-dim scalar) must not
+    // let it fall through to a CPU kernel, which would read device memory from the host.
+    if (keys & key_bit(DispatchKey::CUDA)) keys &= ~key_bit(DispatchKey::CPU);
     auto* fn = reinterpret_cast<R (*)(Args...)>(entry_->lookup(keys));
     if (profiler::enabled()) [[unlikely]] {
       profiler::Scope scope(&entry_->full_name(), profiler::EventKind::Op);

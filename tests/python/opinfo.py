@@ -2893,14 +2893,14 @@ def layer_norm_grads(m, x, shape, weight=None, bias=None, eps=1e-5):
     out = m.nn.functional.layer_norm(x, tuple(shape.shape), weight, bias, eps)
     # one sign: the weight and bias gradients sum over rows without cancelling to rounding noise
     # (made in float32: torch's float16 linspace of 1e5 steps is wrong in its middle)
-    grad = m.linspace(0.5, 1.5, out.numel(), dtype=m.float32).to(out.dtype).reshape(out.shape)
+    grad = m.linspace(0.5, 1.5, out.numel(), dtype=m.float32, device=out.device).to(out.dtype).reshape(out.shape)
     return m.autograd.grad(out, inputs, grad)
 
 
 def gelu_grad(m, x, approximate="none"):
     x = x.detach().requires_grad_()
     out = m.nn.functional.gelu(x, approximate=approximate)
-    grad = m.linspace(-2, 2, out.numel(), dtype=m.float32).to(out.dtype).reshape(out.shape)
+    grad = m.linspace(-2, 2, out.numel(), dtype=m.float32, device=out.device).to(out.dtype).reshape(out.shape)
     return m.autograd.grad(out, x, grad)[0]
 
 
@@ -2942,7 +2942,7 @@ def flash_attention(m, q, k, v, **kwargs):
 def attention_grads(m, q, k, v, **kwargs):
     inputs = [t.detach().requires_grad_() for t in (q, k, v)]
     out = m.nn.functional.scaled_dot_product_attention(*inputs, **kwargs)
-    grad = m.linspace(-1, 1, out.numel(), dtype=out.dtype).reshape(out.shape)
+    grad = m.linspace(-1, 1, out.numel(), dtype=out.dtype, device=out.device).reshape(out.shape)
     return m.autograd.grad(out, inputs, grad)
 
 

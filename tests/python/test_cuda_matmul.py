@@ -401,8 +401,8 @@ def test_matmul_backward(shape_a, shape_b, dtype):
     grad = randn(*(a @ b).shape, dtype=dtype)
     grads = []
     for device in ("cpu", "cuda"):
-        x = a.to(device).requires_grad_()
-        y = b.to(device).requires_grad_()
+        x = a.detach().to(device).requires_grad_()
+        y = b.detach().to(device).requires_grad_()
         (x @ y).backward(grad.to(device))
         grads.append((x.grad, y.grad))
     (gx, gy), (cx, cy) = grads
@@ -416,7 +416,7 @@ def test_linear_backward():
     grad = randn(10, 12)
     results = []
     for device in ("cpu", "cuda"):
-        params = [t.to(device).requires_grad_() for t in (x, w, bias)]
+        params = [t.detach().to(device).requires_grad_() for t in (x, w, bias)]
         vt.nn.functional.linear(*params).backward(grad.to(device))
         results.append([p.grad for p in params])
     for cpu_grad, cuda_grad in zip(*results):

@@ -194,3 +194,27 @@ def test_fills_of_non_contiguous_tensors_and_dropout():
     assert all(v == 0 or v == pytest.approx(1 / 0.75) for v in y.cpu().tolist())
     with pytest.raises(RuntimeError, match="p must be in"):
         vt.bernoulli(vt.full((3,), 1.5).cuda())
+
+
+@cuda
+def test_gradients_return_to_the_device_of_their_input():
+    x = vt.ones(3, requires_grad=True)
+    y = x.to("cuda") * 2.0
+    y.backward(vt.ones(3).cuda())
+    assert x.grad.device.type == "cpu" and x.grad.tolist() == [2.0, 2.0, 2.0]
+    z = vt.ones(3, device="cuda", requires_grad=True)
+    (z.cpu() * 3.0).backward(vt.ones(3))
+    assert z.grad.device.type == "cuda" and z.grad.cpu().tolist() == [3.0, 3.0, 3.0]
+
+
+@cuda
+def test_a_python_number_never_sends_a_cuda_call_to_a_cpu_kernel():
+    """searchsorted(cuda tensor, 2.0) used to find no CUDA kernel, fall through to the CPU one
+    (the number is a CPU tensor) and read device memory from the host: a crash."""
+    sequence = vt.arange(5.0).cuda()
+    try:
+        result = vt.searchsorted(sequence, 2.0)
+    except NotImplementedError as exc:
+        assert "CUDA" in str(exc)
+    else:
+        assert result.device.type == "cuda" and result.cpu().item() == 2
