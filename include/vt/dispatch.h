@@ -13,6 +13,7 @@
 #include <vector>
 
 #include "vt/profiler.h"
+#include "vt/autocast.h"
 #include "vt/tensor.h"
 
 namespace vt {
@@ -61,6 +62,10 @@ class OperatorEntry {
   bool has_schema() const { return schema_.has_value(); }
   const Schema& schema() const;
   bool has_kernel(DispatchKey key) const { return kernels_[static_cast<int>(key)] != nullptr; }
+  autocast::Policy autocast_policy(DeviceType device) const { return autocast_policies_[static_cast<int>(device)]; }
+  void set_autocast_policy(DeviceType device, autocast::Policy policy) {
+    autocast_policies_[static_cast<int>(device)] = policy;
+  }
   std::vector<DispatchKey> registered_keys() const;
 
   // The kernel of the highest-priority key in `keys` that has one.
@@ -80,6 +85,7 @@ class OperatorEntry {
   std::string full_name_;
   std::optional<Schema> schema_;
   std::array<void*, kNumDispatchKeys> kernels_{};
+  std::array<autocast::Policy, 2> autocast_policies_{};  // per DeviceType
   const std::type_info* signature_ = nullptr;
 };
 
@@ -136,6 +142,11 @@ class TypedOp<R(Args...)> {
     // A call with any CUDA tensor is a CUDA call: a CPU argument (a 0-dim scalar) must not
     // let it fall through to a CPU kernel, which would read device memory from the host.
     if (keys & key_bit(DispatchKey::CUDA)) keys &= ~key_bit(DispatchKey::CPU);
+    if (autocast::active()) [[unlikely]] {
+      const DeviceType device = (keys & key_bit(DispatchKey::CUDA)) ? DeviceType::CUDA : DeviceType::CPU;
+      const autocast::Policy policy = entry_->autocast_policy(device);
+      if (policy != autocast::Policy::None && autocast::is_enabled(device)) return call_autocast(policy, device, args...);
+    }
     auto* fn = reinterpret_cast<R (*)(Args...)>(entry_->lookup(keys));
     if (profiler::enabled()) [[unlikely]] {
       profiler::Scope scope(&entry_->full_name(), profiler::EventKind::Op);
@@ -146,6 +157,44 @@ class TypedOp<R(Args...)> {
   const OperatorEntry& entry() const { return *entry_; }
 
  private:
+  // Casts the tensor arguments by the policy, then calls the op with autocast suspended.
+  R call_autocast(autocast::Policy policy, DeviceType device, Args... args) const {
+    ScalarType target = policy == autocast::Policy::Float32 ? ScalarType::Float32 : autocast::dtype(device);
+    if (policy == autocast::Policy::Promote) {
+      std::vector<ScalarType> dtypes;
+      (collect_dtypes(args, device, dtypes), ...);
+      target = autocast::widest(dtypes);
+    }
+    autocast::SuspendGuard suspend;
+    if (target == ScalarType::Undefined) return (*this)(std::forward<Args>(args)...);
+    return (*this)(cast_arg(args, target, device)...);
+  }
+
+  template <class T>
+  static const T& cast_arg(const T& arg, ScalarType, DeviceType) { return arg; }
+  static Tensor cast_arg(const Tensor& t, ScalarType target, DeviceType device) {
+    return autocast::cast(t, target, device);
+  }
+  static std::optional<Tensor> cast_arg(const std::optional<Tensor>& t, ScalarType target, DeviceType device) {
+    if (!t) return t;
+    return autocast::cast(*t, target, device);
+  }
+  static std::vector<Tensor> cast_arg(std::span<const Tensor> ts, ScalarType target, DeviceType device) {
+    std::vector<Tensor> out;
+    out.reserve(ts.size());
+    for (const Tensor& t : ts) out.push_back(autocast::cast(t, target, device));
+    return out;
+  }
+
+  template <class T>
+  static void collect_dtypes(const T&, DeviceType, std::vector<ScalarType>&) {}
+  static void collect_dtypes(const Tensor& t, DeviceType device, std::vector<ScalarType>& out) {
+    if (t.defined() && t.device().type == device) out.push_back(t.dtype());
+  }
+  static void collect_dtypes(std::span<const Tensor> ts, DeviceType device, std::vector<ScalarType>& out) {
+    for (const Tensor& t : ts) collect_dtypes(t, device, out);
+  }
+
   OperatorEntry* entry_;
 };
 

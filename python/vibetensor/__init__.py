@@ -8,7 +8,8 @@ from vibetensor._C import *  # noqa: F401,F403  (Tensor, dtypes, device, ops)
 from vibetensor._C import Tensor, dtype, device
 # The fused optimizer steps, under torch's names (torch._fused_adam_ ...); vibetensor.optim calls them.
 from vibetensor._C import _foreach_add_, _fused_adagrad_, _fused_adam_, _fused_adamw_, _fused_rmsprop_, _fused_sgd_  # noqa: F401,E501
-from vibetensor import return_types, ops, cuda, autograd, nn, linalg, optim, profiler, utils, backends
+from vibetensor import return_types, ops, cuda, autograd, nn, linalg, optim, profiler, utils, backends, amp
+from vibetensor.amp import autocast
 from vibetensor.autograd import enable_grad, inference_mode, is_grad_enabled, no_grad, set_grad_enabled
 from vibetensor._tensor_str import set_printoptions, tensor_repr as _tensor_repr
 from vibetensor.serialization import load, save

@@ -176,15 +176,10 @@ void rmsprop_cpu(TensorSpan self_in, TensorSpan grads_in, TensorSpan square_avgs
   });
 }
 
-// The step counters: a handful of 0-dim tensors per group, added to one by one.
-void foreach_add_scalar_cpu(TensorSpan self, const Scalar& scalar) {
-  for (const Tensor& t : self) add_(t, scalar_to_tensor(scalar));
-}
 
 }  // namespace
 
 VT_REGISTRATION(optim_cpu) {
-  register_kernel("_foreach_add_.Scalar", DispatchKey::CPU, &foreach_add_scalar_cpu);
   register_kernel("_fused_sgd_", DispatchKey::CPU, &sgd_cpu);
   register_kernel("_fused_adam_", DispatchKey::CPU, &adam_cpu<false>);
   register_kernel("_fused_adamw_", DispatchKey::CPU, &adam_cpu<true>);

@@ -321,15 +321,10 @@ void rmsprop_cuda(TensorSpan self_in, TensorSpan grads_in, TensorSpan square_avg
   });
 }
 
-// The step counters (0-dim tensors), when they live on the device: one add each, as on the CPU.
-void foreach_add_scalar_cuda(TensorSpan self, const Scalar& scalar) {
-  for (const Tensor& t : self) add_(t, scalar_to_tensor(scalar));
-}
 
 }  // namespace
 
 VT_REGISTRATION(optim_cuda) {
-  register_kernel("_foreach_add_.Scalar", DispatchKey::CUDA, &foreach_add_scalar_cuda);
   register_kernel("_fused_sgd_", DispatchKey::CUDA, &sgd_cuda);
   register_kernel("_fused_adam_", DispatchKey::CUDA, &adam_cuda<false>);
   register_kernel("_fused_adamw_", DispatchKey::CUDA, &adam_cuda<true>);

@@ -8,10 +8,18 @@
 
 namespace vt {
 
+namespace {
+// The step counters: a handful of 0-dim tensors per group, on any device, added to one by one.
+void foreach_add_scalar(std::span<const Tensor> self, const Scalar& scalar) {
+  for (const Tensor& t : self) add_(t, scalar_to_tensor(scalar));
+}
+}  // namespace
+
 VT_REGISTRATION(optim_ops) {
   Registry& r = Registry::instance();
   const std::string scaling = "Tensor? grad_scale=None, Tensor? found_inf=None) -> ()";
   r.define("_foreach_add_.Scalar(Tensor(a!)[] self, Scalar scalar) -> ()");
+  register_composite("_foreach_add_.Scalar", &foreach_add_scalar);
   r.define("_fused_sgd_(Tensor(a!)[] self, Tensor(b!)[] grads, Tensor(c!)[] momentum_buffer_list, *, "
            "float weight_decay, float momentum, float lr, float dampening, bool nesterov, bool maximize, "
            "bool is_first_step, " + scaling);

@@ -11,6 +11,7 @@ void bind_math(nb::module_& m, nb::class_<Tensor>& cls);
 void bind_autograd(nb::module_& m, nb::class_<Tensor>& cls);
 void bind_random(nb::module_& m, nb::class_<Tensor>& cls);
 void bind_optim(nb::module_& m);
+void bind_autocast(nb::module_& m);
 void bind_cuda(nb::module_& m, nb::class_<Tensor>& cls);
 // Binds `fn` as a Tensor method and as a module function taking `input` first.
 template <class Fn, class... Extra>

@@ -238,6 +238,7 @@ NB_MODULE(_C, m) {
   bind_autograd(m, tensor_class);
   bind_random(m, tensor_class);
   bind_optim(m);
+  bind_autocast(m);
   bind_factories(m);
   bind_type_rules(m);
   bind_registry(m);

@@ -8,6 +8,7 @@ from vibetensor.cuda.graphs import (
     CUDAGraph, graph, graph_pool_handle, is_current_stream_capturing, make_graphed_callables,
 )
 from vibetensor.cuda.streams import Event, Stream
+from vibetensor.cuda import amp
 from vibetensor.cuda.memory import (
     empty_cache, max_memory_allocated, max_memory_reserved, memory_allocated, memory_reserved, memory_snapshot,
     memory_stats, reset_accumulated_memory_stats, reset_max_memory_allocated, reset_peak_memory_stats,
