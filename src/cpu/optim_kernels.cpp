@@ -61,10 +61,7 @@ T* data_of(TensorSpan list, size_t i) {
 void sgd_cpu(TensorSpan self_in, TensorSpan grads_in, TensorSpan buffers_in, double weight_decay, double momentum,
              double lr, double dampening, bool nesterov, bool maximize, bool is_first_step,
              const std::optional<Tensor>& grad_scale, const std::optional<Tensor>& found_inf) {
-  VT_CHECK(momentum == 0 || !buffers_in.empty(), "_fused_sgd_(): momentum ", momentum,
-           " needs momentum_buffer_list");
-  check_lists("_fused_sgd_", self_in, {{"grads", grads_in}, {"momentum_buffer_list", buffers_in, momentum == 0}},
-              DeviceType::CPU);
+  check_sgd_args(self_in, grads_in, buffers_in, momentum, DeviceType::CPU);
   GradScaling scaling = read_grad_scaling(grad_scale, found_inf);
   if (scaling.skip || self_in.empty()) return;
   DenseList self(self_in, true), grads(grads_in, scaling.unscale), momentum_buffers(buffers_in, true);
@@ -88,11 +85,8 @@ void adam_cpu(TensorSpan self_in, TensorSpan grads_in, TensorSpan exp_avgs_in, T
               double weight_decay, double eps, bool amsgrad, bool maximize, const std::optional<Tensor>& grad_scale,
               const std::optional<Tensor>& found_inf) {
   const char* op = Decoupled ? "_fused_adamw_" : "_fused_adam_";
-  VT_CHECK(!amsgrad || !max_exp_avg_sqs_in.empty(), op, "(): amsgrad=True needs max_exp_avg_sqs");
-  check_lists(op, self_in, {{"grads", grads_in}, {"exp_avgs", exp_avgs_in}, {"exp_avg_sqs", exp_avg_sqs_in},
-                            {"max_exp_avg_sqs", max_exp_avg_sqs_in, !amsgrad}},
-              DeviceType::CPU);
-  check_steps(op, self_in, state_steps);
+  check_adam_args(op, self_in, grads_in, exp_avgs_in, exp_avg_sqs_in, max_exp_avg_sqs_in, state_steps, amsgrad,
+                  DeviceType::CPU);
   GradScaling scaling = read_grad_scaling(grad_scale, found_inf);
   if (scaling.skip || self_in.empty()) return;
   DenseList self(self_in, true), grads(grads_in, scaling.unscale), exp_avgs(exp_avgs_in, true),
@@ -124,8 +118,7 @@ void adam_cpu(TensorSpan self_in, TensorSpan grads_in, TensorSpan exp_avgs_in, T
 void adagrad_cpu(TensorSpan self_in, TensorSpan grads_in, TensorSpan state_sums_in, TensorSpan state_steps, double lr,
                  double lr_decay, double weight_decay, double eps, bool maximize,
                  const std::optional<Tensor>& grad_scale, const std::optional<Tensor>& found_inf) {
-  check_lists("_fused_adagrad_", self_in, {{"grads", grads_in}, {"state_sums", state_sums_in}}, DeviceType::CPU);
-  check_steps("_fused_adagrad_", self_in, state_steps);
+  check_adagrad_args(self_in, grads_in, state_sums_in, state_steps, DeviceType::CPU);
   GradScaling scaling = read_grad_scaling(grad_scale, found_inf);
   if (scaling.skip || self_in.empty()) return;
   DenseList self(self_in, true), grads(grads_in, scaling.unscale), state_sums(state_sums_in, true);
@@ -149,13 +142,8 @@ void rmsprop_cpu(TensorSpan self_in, TensorSpan grads_in, TensorSpan square_avgs
                  TensorSpan buffers_in, double lr, double alpha, double eps, double weight_decay,
                  double momentum, bool centered, bool maximize, const std::optional<Tensor>& grad_scale,
                  const std::optional<Tensor>& found_inf) {
-  VT_CHECK(!centered || !grad_avgs_in.empty(), "_fused_rmsprop_(): centered=True needs grad_avgs");
-  VT_CHECK(momentum == 0 || !buffers_in.empty(), "_fused_rmsprop_(): momentum ", momentum,
-           " needs momentum_buffer_list");
-  check_lists("_fused_rmsprop_", self_in, {{"grads", grads_in}, {"square_avgs", square_avgs_in},
-                                           {"grad_avgs", grad_avgs_in, !centered},
-                                           {"momentum_buffer_list", buffers_in, momentum == 0}},
-              DeviceType::CPU);
+  check_rmsprop_args(self_in, grads_in, square_avgs_in, grad_avgs_in, buffers_in, momentum, centered,
+                     DeviceType::CPU);
   GradScaling scaling = read_grad_scaling(grad_scale, found_inf);
   if (scaling.skip || self_in.empty()) return;
   DenseList self(self_in, true), grads(grads_in, scaling.unscale), square_avgs(square_avgs_in, true),

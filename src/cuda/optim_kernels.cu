@@ -213,10 +213,7 @@ std::vector<Slot> slots_with_steps(const char* op, TensorSpan params, TensorSpan
 void sgd_cuda(TensorSpan self_in, TensorSpan grads_in, TensorSpan buffers_in, double weight_decay, double momentum,
               double lr, double dampening, bool nesterov, bool maximize, bool is_first_step,
               const std::optional<Tensor>& grad_scale, const std::optional<Tensor>& found_inf) {
-  VT_CHECK(momentum == 0 || !buffers_in.empty(), "_fused_sgd_(): momentum ", momentum,
-           " needs momentum_buffer_list");
-  check_lists("_fused_sgd_", self_in, {{"grads", grads_in}, {"momentum_buffer_list", buffers_in, momentum == 0}},
-              DeviceType::CUDA);
+  check_sgd_args(self_in, grads_in, buffers_in, momentum, DeviceType::CUDA);
   if (self_in.empty()) return;
   const Device device = self_in[0].device();
   const GradScaling scaling = read_grad_scaling(grad_scale, found_inf, device, "_fused_sgd_");
@@ -239,11 +236,8 @@ void adam_cuda(TensorSpan self_in, TensorSpan grads_in, TensorSpan exp_avgs_in, 
                double weight_decay, double eps, bool amsgrad, bool maximize, const std::optional<Tensor>& grad_scale,
                const std::optional<Tensor>& found_inf) {
   const char* op_name = Decoupled ? "_fused_adamw_" : "_fused_adam_";
-  VT_CHECK(!amsgrad || !max_exp_avg_sqs_in.empty(), op_name, "(): amsgrad=True needs max_exp_avg_sqs");
-  check_lists(op_name, self_in, {{"grads", grads_in}, {"exp_avgs", exp_avgs_in}, {"exp_avg_sqs", exp_avg_sqs_in},
-                                 {"max_exp_avg_sqs", max_exp_avg_sqs_in, !amsgrad}},
-              DeviceType::CUDA);
-  check_steps(op_name, self_in, state_steps);
+  check_adam_args(op_name, self_in, grads_in, exp_avgs_in, exp_avg_sqs_in, max_exp_avg_sqs_in, state_steps, amsgrad,
+                  DeviceType::CUDA);
   if (self_in.empty()) return;
   const Device device = self_in[0].device();
   const GradScaling scaling = read_grad_scaling(grad_scale, found_inf, device, op_name);
@@ -272,8 +266,7 @@ void adam_cuda(TensorSpan self_in, TensorSpan grads_in, TensorSpan exp_avgs_in, 
 void adagrad_cuda(TensorSpan self_in, TensorSpan grads_in, TensorSpan state_sums_in, TensorSpan state_steps, double lr,
                   double lr_decay, double weight_decay, double eps, bool maximize,
                   const std::optional<Tensor>& grad_scale, const std::optional<Tensor>& found_inf) {
-  check_lists("_fused_adagrad_", self_in, {{"grads", grads_in}, {"state_sums", state_sums_in}}, DeviceType::CUDA);
-  check_steps("_fused_adagrad_", self_in, state_steps);
+  check_adagrad_args(self_in, grads_in, state_sums_in, state_steps, DeviceType::CUDA);
   if (self_in.empty()) return;
   const Device device = self_in[0].device();
   const GradScaling scaling = read_grad_scaling(grad_scale, found_inf, device, "_fused_adagrad_");
@@ -296,13 +289,8 @@ void rmsprop_cuda(TensorSpan self_in, TensorSpan grads_in, TensorSpan square_avg
                   TensorSpan buffers_in, double lr, double alpha, double eps, double weight_decay, double momentum,
                   bool centered, bool maximize, const std::optional<Tensor>& grad_scale,
                   const std::optional<Tensor>& found_inf) {
-  VT_CHECK(!centered || !grad_avgs_in.empty(), "_fused_rmsprop_(): centered=True needs grad_avgs");
-  VT_CHECK(momentum == 0 || !buffers_in.empty(), "_fused_rmsprop_(): momentum ", momentum,
-           " needs momentum_buffer_list");
-  check_lists("_fused_rmsprop_", self_in, {{"grads", grads_in}, {"square_avgs", square_avgs_in},
-                                           {"grad_avgs", grad_avgs_in, !centered},
-                                           {"momentum_buffer_list", buffers_in, momentum == 0}},
-              DeviceType::CUDA);
+  check_rmsprop_args(self_in, grads_in, square_avgs_in, grad_avgs_in, buffers_in, momentum, centered,
+                     DeviceType::CUDA);
   if (self_in.empty()) return;
   const Device device = self_in[0].device();
   const GradScaling scaling = read_grad_scaling(grad_scale, found_inf, device, "_fused_rmsprop_");

@@ -62,6 +62,39 @@ inline void check_steps(const char* op, TensorSpan params, TensorSpan steps) {
   }
 }
 
+// Each fused step's argument checks, the same for every backend (`backend` as in check_lists).
+inline void check_sgd_args(TensorSpan self, TensorSpan grads, TensorSpan buffers, double momentum,
+                           DeviceType backend) {
+  VT_CHECK(momentum == 0 || !buffers.empty(), "_fused_sgd_(): momentum ", momentum, " needs momentum_buffer_list");
+  check_lists("_fused_sgd_", self, {{"grads", grads}, {"momentum_buffer_list", buffers, momentum == 0}}, backend);
+}
+
+inline void check_adam_args(const char* op, TensorSpan self, TensorSpan grads, TensorSpan exp_avgs,
+                            TensorSpan exp_avg_sqs, TensorSpan max_exp_avg_sqs, TensorSpan state_steps, bool amsgrad,
+                            DeviceType backend) {
+  VT_CHECK(!amsgrad || !max_exp_avg_sqs.empty(), op, "(): amsgrad=True needs max_exp_avg_sqs");
+  check_lists(op, self, {{"grads", grads}, {"exp_avgs", exp_avgs}, {"exp_avg_sqs", exp_avg_sqs},
+                         {"max_exp_avg_sqs", max_exp_avg_sqs, !amsgrad}},
+              backend);
+  check_steps(op, self, state_steps);
+}
+
+inline void check_adagrad_args(TensorSpan self, TensorSpan grads, TensorSpan state_sums, TensorSpan state_steps,
+                               DeviceType backend) {
+  check_lists("_fused_adagrad_", self, {{"grads", grads}, {"state_sums", state_sums}}, backend);
+  check_steps("_fused_adagrad_", self, state_steps);
+}
+
+inline void check_rmsprop_args(TensorSpan self, TensorSpan grads, TensorSpan square_avgs, TensorSpan grad_avgs,
+                               TensorSpan buffers, double momentum, bool centered, DeviceType backend) {
+  VT_CHECK(!centered || !grad_avgs.empty(), "_fused_rmsprop_(): centered=True needs grad_avgs");
+  VT_CHECK(momentum == 0 || !buffers.empty(), "_fused_rmsprop_(): momentum ", momentum, " needs momentum_buffer_list");
+  check_lists("_fused_rmsprop_", self,
+              {{"grads", grads}, {"square_avgs", square_avgs}, {"grad_avgs", grad_avgs, !centered},
+               {"momentum_buffer_list", buffers, momentum == 0}},
+              backend);
+}
+
 // The kernels walk a parameter, its gradient and its state with one flat index, so they see
 // dense tensors. A tensor in another layout (a transposed gradient, a strided parameter) is
 // updated through a dense copy that is written back when the step ends.
