@@ -4,7 +4,9 @@
    keeps up, so this is the Python + dispatch + launch cost), in microseconds;
 2. bandwidth on 256 MiB float32 tensors, of the elementwise and reduction kernels, as a fraction
    of the device-to-device copy bandwidth that the same library measures in the same run;
-3. matmul TFLOP/s at 4096 and 8192, bfloat16 and float32 (TF32 allowed), through each library.
+3. matmul TFLOP/s at 4096 and 8192, bfloat16 and float32 (TF32 allowed), through each library;
+4. sort along the last dim (values and indices), in milliseconds: one long row, and many short
+   rows (the segmented path), float32 and int64.
 
 Ratios are vibetensor / torch (time: lower is better for vibetensor; TFLOP/s and bandwidth:
 higher is better). Usage: python3 bench/bench_cuda.py [--quick]
@@ -156,6 +158,27 @@ def bench_matmul(quick):
             print(f"{label:<22}{v or float('nan'):>12.1f}{t or float('nan'):>10.1f}{ratio}")
 
 
+def bench_sort(quick):
+    print("\nsort along the last dim (ms per call)")
+    print(f"{'case':<26}{'vibetensor':>12}{'torch':>10}{'vt/torch':>10}")
+    for shape in ((1 << 24,), (4096, 4096), (65536, 64)):
+        for dtype in ("float32", "int64"):
+            ms = {}
+            for name, lib in LIBS.items():
+                try:
+                    x = lib.randn(*shape).mul(1000).to(getattr(lib, dtype)).to("cuda")
+                    ms[name] = gpu_time_per_call(lib, lambda: lib.sort(x, dim=-1), 3 if quick else 10,
+                                                 3 if quick else 5) * 1e3
+                    del x
+                except Exception as exc:  # noqa: BLE001
+                    ms[name] = None
+                    print(f"  {shape} {dtype}: {name} failed: {type(exc).__name__}: {str(exc).splitlines()[0]}")
+            v, t = ms["vibetensor"], ms["torch"]
+            ratio = f"{v / t:10.3f}" if v and t else "       n/a"
+            label = f"{dtype} {'x'.join(map(str, shape))}"
+            print(f"{label:<26}{v or float('nan'):>12.3f}{t or float('nan'):>10.3f}{ratio}")
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="fewer repeats")
@@ -167,6 +190,7 @@ def main():
     bench_overhead(args.quick)
     bench_bandwidth(args.quick)
     bench_matmul(args.quick)
+    bench_sort(args.quick)
     return 0
 
 

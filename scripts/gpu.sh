@@ -18,12 +18,26 @@ step() {  # step NAME COMMAND...: runs it, logs its output, records pass/fail an
   shift
   if [ -n "${VT_GPU_STEPS:-}" ] && [[ " $VT_GPU_STEPS " != *" $name "* ]]; then return 0; fi
   local start=$SECONDS
+  current_step=$name
   echo "== $name"
   "$@" >"$logs/$name.log" 2>&1
   local rc=$?
   tail -n 3 "$logs/$name.log"
   names+=("$name")
   results+=("$([ $rc -eq 0 ] && echo pass || echo "FAIL (rc $rc)")  $((SECONDS - start)) s")
+  return $rc
+}
+
+sharded() {  # sharded N COMMAND...: N copies of a pytest command, each on its VT_TEST_SHARD
+  local count=$1 rc=0 k
+  shift
+  local -a pids=()
+  for ((k = 0; k < count; k++)); do
+    VT_TEST_SHARD=$k/$count "$@" >"$logs/$current_step-$k.log" 2>&1 &
+    pids+=($!)
+  done
+  for k in "${pids[@]}"; do wait "$k" || rc=1; done
+  grep -h -E "^(FAILED|ERROR)|========" "$logs/$current_step"-*.log
   return $rc
 }
 
@@ -41,17 +55,20 @@ fi
 step build python3 -m pip install --no-build-isolation -v -e . \
   -Ccmake.define.VT_CUDA=ON -Ccmake.define.CMAKE_CUDA_ARCHITECTURES=90a
 step cpp-tests ctest --test-dir build/python --output-on-failure -j 8
-cuda_tests=(tests/python/test_cuda_*.py)
+cuda_tests=(tests/python/test_cuda_*.py tests/python/test_amp.py)
 step cuda-tests python3 -m pytest "${cuda_tests[@]}" -q -p no:cacheprovider -rs
 # Memory and race checks over the CUDA tests. API errors are not reported: the allocator's
 # out-of-memory tests make cudaMalloc fail on purpose, and every other failing call raises.
-for tool in memcheck racecheck; do
-  step "sanitizer-$tool" compute-sanitizer --tool "$tool" --error-exitcode 1 --report-api-errors no \
-    python3 -m pytest "${cuda_tests[@]}" -q -p no:cacheprovider
-done
+# Racecheck leaves out cuBLASLt's Hopper GEMM kernels (nvjet_*): they order their shared-memory
+# use with asynchronous barriers (TMA, mbarrier) that racecheck does not follow, and it reports
+# hazards in them (24 per split-K launch) that are not ours to fix; memcheck covers them.
+sanitize=(compute-sanitizer --error-exitcode 1 --report-api-errors no)
+step sanitizer-memcheck sharded 4 "${sanitize[@]}" --tool memcheck python3 -m pytest "${cuda_tests[@]}" -q -p no:cacheprovider
+step sanitizer-racecheck sharded 4 "${sanitize[@]}" --tool racecheck --kernel-name-exclude kns=nvjet \
+  python3 -m pytest "${cuda_tests[@]}" -q -p no:cacheprovider
 # The differential sweep of every registry op with vibetensor's tensors on the GPU (torch on the
 # CPU as the reference); an op without a CUDA kernel yet is counted as an expected failure.
-step cuda-sweep env VT_TEST_DEVICE=cuda python3 -m pytest tests/python/test_op_sweep.py -q -p no:cacheprovider -rf
+step cuda-sweep sharded 8 env VT_TEST_DEVICE=cuda python3 -m pytest tests/python/test_op_sweep.py -q -p no:cacheprovider -rfx
 step python-tests python3 -m pytest tests/python -q -p no:cacheprovider
 step bench python3 bench/bench_cuda.py
 

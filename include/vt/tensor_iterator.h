@@ -84,4 +84,11 @@ class TensorIterator {
   int64_t numel_ = 0;
 };
 
+// torch's overlap rules for a written tensor, which every TensorIterator with an output
+// applies; kernels that write without one (CUDA's copy_) call them too. No element may be
+// written twice (an expanded output), and an input may share memory with the output only
+// exactly (x.add_(x)), not in part.
+void check_no_internal_overlap(const Tensor& out, std::string_view op);
+void check_overlap(const Tensor& out, const Tensor& input, std::string_view op);
+
 }  // namespace vt

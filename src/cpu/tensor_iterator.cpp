@@ -63,8 +63,8 @@ std::optional<ByteRange> dense_range(const Tensor& t) {
   return ByteRange{begin, begin + t.numel() * static_cast<int64_t>(t.itemsize())};
 }
 
-// torch's overlap rules for a written tensor: no element may be written twice (an expanded
-// output), and an input may share memory with it only exactly (x.add_(x)), not in part.
+}  // namespace
+
 void check_overlap(const Tensor& out, const Tensor& input, std::string_view op) {
   if (input.storage() != out.storage() || input.numel() == 0) return;
   if (input.data_ptr() == out.data_ptr() && std::equal(input.sizes().begin(), input.sizes().end(), out.sizes().begin(),
@@ -86,8 +86,6 @@ void check_no_internal_overlap(const Tensor& out, std::string_view op) {
              "performing the operation.");
   }
 }
-
-}  // namespace
 
 ScalarType result_type(std::initializer_list<const Tensor*> tensors) {
   ResultTypeState state;

@@ -1,4 +1,4 @@
-// CUDA kernels of the predicates (isnan, isinf, isfinite) and the activations with parameters
+// CUDA kernels of the predicates (isnan, isinf, isfinite), logical_not, bitwise_not and the activations with parameters
 // (gelu and its backward, softplus, elu, leaky_relu, hardtanh, logit, nan_to_num, round with
 // decimals). The iterator configurations, argument checks and formulas are the CPU kernels'
 // (src/cpu/activation_kernels.cpp, src/ops/activation_rules.h); only the loop differs:
@@ -50,6 +50,35 @@ Tensor predicate(const Tensor& a, std::string_view name) {
 Tensor isnan_cuda(const Tensor& a) { return predicate<IsNanOp>(a, "isnan"); }
 Tensor isinf_cuda(const Tensor& a) { return predicate<IsInfOp>(a, "isinf"); }
 Tensor isfinite_cuda(const Tensor& a) { return predicate<IsFiniteOp>(a, "isfinite"); }
+
+// ---- logical_not (bool out) and bitwise_not (integers and bool), with their in-place and out= forms
+
+template <class T>
+struct LogicalNotOp {
+  VT_HOST_DEVICE bool operator()(T value) const { return static_cast<compute_t<T>>(value) == compute_t<T>(0); }
+};
+Tensor logical_not_fn(const Tensor& out, const Tensor& a, bool inplace) {
+  TensorIterator iter(pointwise::compare_config("logical_not"), out, {&a}, inplace);
+  dispatch_all_types(iter.common_dtype(), "logical_not", [&](auto tag) { gpu_kernel(iter, LogicalNotOp<decltype(tag)>{}); });
+  return iter.output();
+}
+
+template <class T>
+struct BitwiseNotOp {
+  VT_HOST_DEVICE T operator()(T x) const {
+    if constexpr (std::is_same_v<T, bool>) return !x;
+    else return static_cast<T>(~x);
+  }
+};
+Tensor bitwise_not_fn(const Tensor& out, const Tensor& a, bool inplace) {
+  TensorIterator iter(pointwise::binary_config("bitwise_not"), out, {&a}, inplace);
+  dispatch_all_types(iter.common_dtype(), "bitwise_not", [&](auto tag) {
+    using T = decltype(tag);
+    if constexpr (std::is_integral_v<T>) gpu_kernel(iter, BitwiseNotOp<T>{});
+    else fail(ErrorKind::NotImplemented, "\"bitwise_not_cuda\" not implemented for '", dtype_short_name(TypeToScalar<T>::value), "'");
+  });
+  return iter.output();
+}
 
 // ---- activations: each functor holds its parameters in the compute type
 
@@ -215,6 +244,8 @@ VT_REGISTRATION(activation_cuda) {
   register_kernel("isnan", DispatchKey::CUDA, &isnan_cuda);
   register_kernel("isinf", DispatchKey::CUDA, &isinf_cuda);
   register_kernel("isfinite", DispatchKey::CUDA, &isfinite_cuda);
+  pointwise::register_unary_kernels<logical_not_fn>("logical_not", DispatchKey::CUDA);
+  pointwise::register_unary_kernels<bitwise_not_fn>("bitwise_not", DispatchKey::CUDA);
   register_kernel("gelu", DispatchKey::CUDA, &gelu_cuda);
   register_kernel("gelu_backward", DispatchKey::CUDA, &gelu_backward_cuda);
   register_kernel("softplus", DispatchKey::CUDA, &softplus_cuda);

@@ -11,6 +11,7 @@
 #include "vt/cuda.h"
 #include "vt/dispatch.h"
 #include "vt/ops.h"
+#include "vt/tensor_iterator.h"
 
 namespace vt::cuda {
 namespace {
@@ -203,6 +204,8 @@ void copy_across_devices(const Tensor& self, const Tensor& src, bool non_blockin
 
 const Tensor& copy_cuda(const Tensor& self, const Tensor& src, bool non_blocking) {
   if (self.is_same(src)) return self;
+  check_no_internal_overlap(self, "copy_");
+  check_overlap(self, src, "copy_");
   if (self.device() == src.device()) copy_same_device(self, src);
   else copy_across_devices(self, src, non_blocking);
   self.bump_version();

@@ -118,76 +118,56 @@ const Tensor& bernoulli_kernel(const Tensor& self, const Tensor& p, Generator* g
                                              probabilities.data<double>());
 }
 
-Tensor randperm_kernel(int64_t n, Generator* generator, std::optional<ScalarType> dtype, Device device) {
+// A random permutation: the stable order of n uniform keys (ties broken by position).
+Tensor randperm_composite(int64_t n, Generator* generator, std::optional<ScalarType> dtype, Device device) {
   VT_CHECK(n >= 0, "randperm(): n must be non-negative, got ", n);
   if (auto top = integer_max(dtype.value_or(ScalarType::Int64))) {
     VT_CHECK(n - 1 <= *top, "n is too large for result tensor type: '", dtype_short_name(*dtype), "'");
   }
   Tensor keys = empty(std::vector<int64_t>{n}, ScalarType::Float64, device);
-  uniform_kernel(keys, 0, 1, generator);
-  // A random permutation: the order of n random keys (ties broken by position).
-  std::vector<int64_t> order(static_cast<size_t>(n));
-  std::iota(order.begin(), order.end(), 0);
-  const double* k = keys.data<double>();
-  std::stable_sort(order.begin(), order.end(), [k](int64_t a, int64_t b) { return k[a] < k[b]; });
-  Tensor out = empty(std::vector<int64_t>{n}, ScalarType::Int64, device);
-  std::copy(order.begin(), order.end(), out.data<int64_t>());
+  uniform_(keys, 0, 1, generator);
+  Tensor out = std::get<1>(sort(keys, 0, false));
   return dtype && *dtype != ScalarType::Int64 ? to(out, *dtype) : out;
 }
 
-// Category indices drawn from each row of (unnormalized) probabilities. With replacement:
-// inverse CDF of one uniform per sample; without: the num_samples smallest of -log(u) / p
-// (exponential races), in the order they finish, which draws without replacement with
-// torch's distribution.
-Tensor multinomial_kernel(const Tensor& self, int64_t num_samples, bool replacement, Generator* generator) {
+// Category indices drawn from each row of (unnormalized) probabilities, from tensor ops that
+// every backend has. With replacement: inverse CDF of one uniform per sample; without: the
+// num_samples smallest of -log(1 - u) / p (exponential races), in the order they finish,
+// which draws without replacement with torch's distribution.
+Tensor multinomial_composite(const Tensor& self, int64_t num_samples, bool replacement, Generator* generator) {
   VT_CHECK(self.dim() == 1 || self.dim() == 2, "prob_dist must be 1 or 2 dim");
   VT_CHECK(is_floating_point(self.dtype()), "multinomial only supports floating-point dtypes for input, got: ",
            dtype_short_name(self.dtype()));
   VT_CHECK(num_samples > 0, "cannot sample n_sample <= 0 samples");
-  int64_t k = self.size(-1), rows = self.dim() == 2 ? self.size(0) : 1;
+  const int64_t k = self.size(-1), rows = self.dim() == 2 ? self.size(0) : 1;
   VT_CHECK(k > 0, "multinomial(): the probability distribution must have at least one category");
   VT_CHECK(replacement || num_samples <= k, "cannot sample n_sample > prob_dist.size(-1) samples without replacement");
-  Tensor p = contiguous(to(reshape(self, std::vector<int64_t>{rows, k}), ScalarType::Float64));
-  Tensor u = empty(std::vector<int64_t>{rows, replacement ? num_samples : k}, ScalarType::Float64, self.device());
-  uniform_kernel(u, 0, 1, generator);
-  Tensor out = empty(std::vector<int64_t>{rows, num_samples}, ScalarType::Int64, self.device());
-  const double* prob = p.data<double>();
-  const double* uniform = u.data<double>();
-  int64_t* samples = out.data<int64_t>();
-  std::vector<double> scratch(static_cast<size_t>(k));
-  std::vector<int64_t> order(static_cast<size_t>(k));
-  for (int64_t r = 0; r < rows; ++r) {
-    const double* row = prob + r * k;
-    double total = 0;
-    int64_t positive = 0;
-    for (int64_t j = 0; j < k; ++j) {
-      VT_CHECK(std::isfinite(row[j]) && row[j] >= 0, "probability tensor contains either `inf`, `nan` or element < 0");
-      total += row[j];
-      positive += row[j] > 0;
-    }
-    VT_CHECK(total > 0, "invalid multinomial distribution (sum of probabilities <= 0)");
-    int64_t* dst = samples + r * num_samples;
-    if (replacement) {
-      std::partial_sum(row, row + k, scratch.begin());
-      for (int64_t s = 0; s < num_samples; ++s) {
-        double x = uniform[r * num_samples + s] * total;
-        auto it = std::upper_bound(scratch.begin(), scratch.end(), x);
-        int64_t j = std::min<int64_t>(it - scratch.begin(), k - 1);
-        while (row[j] == 0 && j > 0) --j;  // rounding at the top end: the last category that can occur
-        dst[s] = j;
-      }
-      continue;
-    }
-    VT_CHECK(positive >= num_samples, "invalid multinomial distribution (with replacement=False, not enough non-negative ",
-             "category to sample)");
-    for (int64_t j = 0; j < k; ++j) {
-      double e = -std::log(1.0 - uniform[r * k + j]);
-      scratch[j] = row[j] > 0 ? e / row[j] : std::numeric_limits<double>::infinity();
-    }
-    std::iota(order.begin(), order.end(), int64_t{0});
-    std::partial_sort(order.begin(), order.begin() + num_samples, order.end(),
-                      [&](int64_t a, int64_t b) { return scratch[a] < scratch[b]; });
-    std::copy(order.begin(), order.begin() + num_samples, dst);
+  autograd::BelowAutogradGuard no_history;
+  const Device device = self.device();
+  const Tensor p = contiguous(to(reshape(self, std::vector<int64_t>{rows, k}), ScalarType::Float64));
+  const Tensor zero = scalar_to_tensor(0.0);
+  VT_CHECK(all(logical_and(isfinite(p), ge(p, zero))).item().to_int() != 0,
+           "probability tensor contains either `inf`, `nan` or element < 0");
+  const std::vector<int64_t> last{-1};
+  const Tensor total = sum(p, last, true);
+  VT_CHECK(all(gt(total, zero)).item().to_int() != 0, "invalid multinomial distribution (sum of probabilities <= 0)");
+  Tensor u = empty(std::vector<int64_t>{rows, replacement ? num_samples : k}, ScalarType::Float64, device);
+  uniform_(u, 0, 1, generator);
+  Tensor out;
+  if (replacement) {
+    out = searchsorted(cumsum(p, -1), mul(u, total), false, true, std::nullopt, std::nullopt);
+    // u * total may round up to the row's total, past every category: such a draw takes the
+    // last category that can occur. (Below the total, the CDF's first value above a draw
+    // always belongs to a category of nonzero probability.)
+    const Tensor positions = arange(0, k, 1, ScalarType::Int64, device);
+    const Tensor last_possible = amax(where(gt(p, zero), positions, scalar_to_tensor(int64_t{-1})), last, true);
+    out = where(ge(out, scalar_to_tensor(k)), last_possible, out);
+  } else {
+    VT_CHECK(rows == 0 || amin(sum(gt(p, zero), last)).item().to_int() >= num_samples, "invalid multinomial distribution (with ",
+             "replacement=False, not enough non-negative category to sample)");
+    const Tensor finish = div(neg(log(sub(scalar_to_tensor(1.0), u))), p);
+    const Tensor race = where(gt(p, zero), finish, scalar_to_tensor(std::numeric_limits<double>::infinity()));
+    out = std::get<1>(topk(race, num_samples, -1, false, true));
   }
   return self.dim() == 1 ? reshape(out, std::vector<int64_t>{num_samples}) : out;
 }
@@ -238,12 +218,12 @@ VT_REGISTRATION(random_ops) {
   r.define("randperm(SymInt n, *, Generator? generator=None, ScalarType? dtype=None, Device device) -> Tensor");
   r.define("dropout(Tensor input, float p, bool train) -> Tensor");
   r.define("multinomial(Tensor self, SymInt num_samples, bool replacement=False, *, Generator? generator=None) -> Tensor");
-  register_kernel("multinomial", DispatchKey::CPU, &multinomial_kernel);
+  register_composite("multinomial", &multinomial_composite);
   register_kernel("uniform_", DispatchKey::CPU, &uniform_kernel);
   register_kernel("normal_", DispatchKey::CPU, &normal_kernel);
   register_kernel("random_.from", DispatchKey::CPU, &random_kernel);
   register_kernel("bernoulli_.Tensor", DispatchKey::CPU, &bernoulli_kernel);
-  register_kernel("randperm", DispatchKey::CPU, &randperm_kernel);
+  register_composite("randperm", &randperm_composite);
   register_composite("dropout", &dropout_composite);
   register_kernel("uniform_", DispatchKey::Autograd, &uniform_grad);
   register_kernel("normal_", DispatchKey::Autograd, &normal_grad);

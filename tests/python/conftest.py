@@ -14,12 +14,29 @@ other failure stays a failure.
 Every test starts from the same random state, so statistical checks (dropout rates, samplers)
 see the same draws whatever ran before them: unseeded, a new test order once failed one
 (14 of 20 channels dropped at p=0.4).
+
+VT_TEST_SHARD=K/N keeps every N-th collected test starting at the K-th (0-based), so N
+processes can share a long run (scripts/gpu.sh splits the GPU op sweep this way).
 """
+import os
+
 import pytest
 import torch
 
 import vibetensor as vt
 from helpers import TEST_DEVICE
+
+
+def pytest_collection_modifyitems(config, items):
+    shard = os.environ.get("VT_TEST_SHARD")
+    if not shard:
+        return
+    index, count = (int(part) for part in shard.split("/"))
+    if not 0 <= index < count:
+        raise pytest.UsageError(f"VT_TEST_SHARD={shard}: want K/N with 0 <= K < N")
+    keep = items[index::count]
+    config.hook.pytest_deselected(items=[item for i, item in enumerate(items) if i % count != index])
+    items[:] = keep
 
 
 @pytest.fixture(autouse=True)
