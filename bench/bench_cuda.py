@@ -53,6 +53,25 @@ def host_time_per_call(lib, fn, calls, repeats):
     return best
 
 
+def per_library(what, measure):
+    """(vibetensor's, torch's) measure(lib); None, with a line saying why, where a library fails
+    (an op vibetensor lacks on CUDA is reported, not fatal)."""
+    results = {}
+    for name, lib in LIBS.items():
+        try:
+            results[name] = measure(lib)
+        except Exception as exc:  # noqa: BLE001
+            results[name] = None
+            print(f"  {what}: {name} failed: {type(exc).__name__}: {str(exc).splitlines()[0]}")
+    return results["vibetensor"], results["torch"]
+
+
+def print_row(label, v, t, label_width, digits, ratio_width=10, ratio_digits=3):
+    """A table row: the label, both libraries' figures and vibetensor / torch."""
+    ratio = f"{v / t:{ratio_width}.{ratio_digits}f}" if v and t else f"{'n/a':>{ratio_width}}"
+    print(f"{label:<{label_width}}{v or float('nan'):>12.{digits}f}{t or float('nan'):>10.{digits}f}{ratio}")
+
+
 def overhead_cases(lib):
     a = lib.ones(1024, device="cuda")
     b = lib.ones(1024, device="cuda")
@@ -70,19 +89,11 @@ def overhead_cases(lib):
 def bench_overhead(quick):
     print("per-op host overhead, 1024-element float32 CUDA tensors (us per op)")
     print(f"{'op':<16}{'vibetensor':>12}{'torch':>10}{'ratio':>8}")
-    cases = {name: overhead_cases(lib) for name, lib in LIBS.items()}
+    cases = {lib: overhead_cases(lib) for lib in LIBS.values()}
     calls, repeats = (200, 3) if quick else (1000, 7)
-    for op in cases["torch"]:
-        times = {}
-        for name, lib in LIBS.items():
-            try:
-                times[name] = host_time_per_call(lib, cases[name][op], calls, repeats) * 1e6
-            except Exception as exc:  # noqa: BLE001 (an op vibetensor lacks on CUDA is reported, not fatal)
-                times[name] = None
-                print(f"  {op}: {name} failed: {type(exc).__name__}: {str(exc).splitlines()[0]}")
-        v, t = times["vibetensor"], times["torch"]
-        ratio = f"{v / t:8.2f}" if v and t else "     n/a"
-        print(f"{op:<16}{v or float('nan'):>12.2f}{t or float('nan'):>10.2f}{ratio}")
+    for op in cases[torch]:
+        v, t = per_library(op, lambda lib: host_time_per_call(lib, cases[lib][op], calls, repeats) * 1e6)
+        print_row(op, v, t, 16, 2, ratio_width=8, ratio_digits=2)
 
 
 def bandwidth_cases(lib, n):
@@ -140,22 +151,14 @@ def bench_matmul(quick):
         vt.backends.cuda.matmul.allow_tf32 = True
     for dtype in ("bfloat16", "float32"):
         for n in (4096, 8192):
-            flops = 2 * n ** 3
-            tflops = {}
-            for name, lib in LIBS.items():
-                try:
-                    a = lib.rand(n, n).to("cuda").to(getattr(lib, dtype))
-                    b = lib.rand(n, n).to("cuda").to(getattr(lib, dtype))
-                    seconds = gpu_time_per_call(lib, lambda: a @ b, 3 if quick else 10, 3 if quick else 5)
-                    tflops[name] = flops / seconds / 1e12
-                    del a, b
-                except Exception as exc:  # noqa: BLE001
-                    tflops[name] = None
-                    print(f"  {dtype} {n}: {name} failed: {type(exc).__name__}: {str(exc).splitlines()[0]}")
-            v, t = tflops["vibetensor"], tflops["torch"]
-            ratio = f"{v / t:10.3f}" if v and t else "       n/a"
-            label = f"{dtype}{' (TF32)' if dtype == 'float32' else ''} {n}"
-            print(f"{label:<22}{v or float('nan'):>12.1f}{t or float('nan'):>10.1f}{ratio}")
+            v, t = per_library(f"{dtype} {n}", lambda lib: 2 * n ** 3 / matmul_seconds(lib, dtype, n, quick) / 1e12)
+            print_row(f"{dtype}{' (TF32)' if dtype == 'float32' else ''} {n}", v, t, 22, 1)
+
+
+def matmul_seconds(lib, dtype, n, quick):
+    a = lib.rand(n, n).to("cuda").to(getattr(lib, dtype))
+    b = lib.rand(n, n).to("cuda").to(getattr(lib, dtype))
+    return gpu_time_per_call(lib, lambda: a @ b, 3 if quick else 10, 3 if quick else 5)
 
 
 def bench_sort(quick):
@@ -163,20 +166,13 @@ def bench_sort(quick):
     print(f"{'case':<26}{'vibetensor':>12}{'torch':>10}{'vt/torch':>10}")
     for shape in ((1 << 24,), (4096, 4096), (65536, 64)):
         for dtype in ("float32", "int64"):
-            ms = {}
-            for name, lib in LIBS.items():
-                try:
-                    x = lib.randn(*shape).mul(1000).to(getattr(lib, dtype)).to("cuda")
-                    ms[name] = gpu_time_per_call(lib, lambda: lib.sort(x, dim=-1), 3 if quick else 10,
-                                                 3 if quick else 5) * 1e3
-                    del x
-                except Exception as exc:  # noqa: BLE001
-                    ms[name] = None
-                    print(f"  {shape} {dtype}: {name} failed: {type(exc).__name__}: {str(exc).splitlines()[0]}")
-            v, t = ms["vibetensor"], ms["torch"]
-            ratio = f"{v / t:10.3f}" if v and t else "       n/a"
-            label = f"{dtype} {'x'.join(map(str, shape))}"
-            print(f"{label:<26}{v or float('nan'):>12.3f}{t or float('nan'):>10.3f}{ratio}")
+            v, t = per_library(f"{shape} {dtype}", lambda lib: sort_seconds(lib, dtype, shape, quick) * 1e3)
+            print_row(f"{dtype} {'x'.join(map(str, shape))}", v, t, 26, 3)
+
+
+def sort_seconds(lib, dtype, shape, quick):
+    x = lib.randn(*shape).mul(1000).to(getattr(lib, dtype)).to("cuda")
+    return gpu_time_per_call(lib, lambda: lib.sort(x, dim=-1), 3 if quick else 10, 3 if quick else 5)
 
 
 def main():
