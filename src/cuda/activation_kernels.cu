@@ -1,8 +1,8 @@
 // CUDA kernels of the predicates (isnan, isinf, isfinite), logical_not, bitwise_not and the
 // activations with parameters (gelu and its backward, softplus, elu, leaky_relu, hardtanh,
-// logit, nan_to_num, round with decimals). The iterator configurations, argument checks and formulas are the CPU kernels'
-// (src/cpu/activation_kernels.cpp, src/ops/activation_rules.h); only the loop differs:
-// gpu_kernel over functors that compute in compute_t<T>.
+// logit, nan_to_num, round with decimals). The iterator configurations, argument checks and
+// formulas are the CPU kernels' (src/cpu/activation_kernels.cpp, src/ops/activation_rules.h);
+// only the loop differs: gpu_kernel over functors that compute in compute_t<T>.
 #include <cmath>
 #include <optional>
 #include <string_view>
