@@ -6,10 +6,10 @@
    of the device-to-device copy bandwidth that the same library measures in the same run;
 3. matmul TFLOP/s at 4096 and 8192, bfloat16 and float32 (TF32 allowed), through each library;
 4. sort along the last dim (values and indices), in milliseconds: one long row, and many short
-   rows (the segmented path), float32 and int64.
+   rows (the block and segmented paths), float32 and int64.
 
 Ratios are vibetensor / torch (time: lower is better for vibetensor; TFLOP/s and bandwidth:
-higher is better). Usage: python3 bench/bench_cuda.py [--quick]
+higher is better). Usage: python3 bench/bench_cuda.py [--quick] [--only overhead,sort,...]
 """
 import argparse
 import sys
@@ -164,7 +164,7 @@ def matmul_seconds(lib, dtype, n, quick):
 def bench_sort(quick):
     print("\nsort along the last dim (ms per call)")
     print(f"{'case':<26}{'vibetensor':>12}{'torch':>10}{'vt/torch':>10}")
-    for shape in ((1 << 24,), (4096, 4096), (65536, 64)):
+    for shape in ((1 << 24,), (1024, 16000), (4096, 4096), (16384, 1024), (65536, 64)):
         for dtype in ("float32", "int64"):
             v, t = per_library(f"{shape} {dtype}", lambda lib: sort_seconds(lib, dtype, shape, quick) * 1e3)
             print_row(f"{dtype} {'x'.join(map(str, shape))}", v, t, 26, 3)
@@ -178,16 +178,22 @@ def sort_seconds(lib, dtype, shape, quick):
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="fewer repeats")
+    parser.add_argument("--only", default=",".join(SECTIONS), help="comma-separated sections: " + ", ".join(SECTIONS))
     args = parser.parse_args()
+    chosen = args.only.split(",")
+    unknown = sorted(set(chosen) - set(SECTIONS))
+    if unknown:
+        parser.error(f"unknown sections {unknown}; choose from {list(SECTIONS)}")
     if not (torch.cuda.is_available() and vt.cuda.is_available()):
         print("bench_cuda: needs a CUDA device (and a CUDA build of both libraries); skipped")
         return 0
     print(f"device: {torch.cuda.get_device_name()}; torch {torch.__version__}")
-    bench_overhead(args.quick)
-    bench_bandwidth(args.quick)
-    bench_matmul(args.quick)
-    bench_sort(args.quick)
+    for name in chosen:
+        SECTIONS[name](args.quick)
     return 0
+
+
+SECTIONS = {"overhead": bench_overhead, "bandwidth": bench_bandwidth, "matmul": bench_matmul, "sort": bench_sort}
 
 
 if __name__ == "__main__":

@@ -6,8 +6,10 @@
 // the values: integers flip their sign bit; floats map NaN to the largest key, -0 to +0's key,
 // and flip the sign bit of positive values and every bit of negative ones. Descending sorts
 // invert the keys. CUB's radix sort, which is stable, then sorts (key, position) pairs, and
-// the values are gathered by the sorted positions. Rows sort together with the segmented
-// radix sort (one block per row) while they are short, one radix sort each when they are long.
+// the values are gathered by the sorted positions. A row of up to 4096 elements sorts inside
+// one block (CUB's block radix sort, in shared memory); longer rows go through the segmented
+// radix sort while they are shorter than kLongRow, one device-wide radix sort each after.
+#include <cub/block/block_radix_sort.cuh>
 #include <cub/device/device_radix_sort.cuh>
 #include <cub/device/device_segmented_radix_sort.cuh>
 #include <cuda_runtime.h>
@@ -72,20 +74,52 @@ __device__ KeyOf<T> sort_key(T value, bool descending) {
   return descending ? static_cast<K>(~key) : key;
 }
 
-// keys[i] and positions[i] (i's place in its row) for every element of the contiguous rows.
+// keys[i] for every element of the contiguous rows.
 template <class T>
-__global__ void make_keys_kernel(const T* values, KeyOf<T>* keys, int64_t* positions, int64_t total, int64_t n,
-                                 bool descending) {
-  VT_GRID_STRIDE_LOOP(i, total) {
-    keys[i] = sort_key(values[i], descending);
-    positions[i] = i % n;
-  }
+__global__ void make_keys_kernel(const T* values, KeyOf<T>* keys, int64_t total, bool descending) {
+  VT_GRID_STRIDE_LOOP(i, total) { keys[i] = sort_key(values[i], descending); }
+}
+
+// positions[i] = i's place in its row of n.
+__global__ void row_positions_kernel(int64_t* positions, int64_t total, int64_t n) {
+  VT_GRID_STRIDE_LOOP(i, total) { positions[i] = i % n; }
 }
 
 // out[r, k] = in[r, order[r, k]], moving U-sized elements.
 template <class U>
 __global__ void gather_rows_kernel(const U* in, const int64_t* order, U* out, int64_t total, int64_t n) {
   VT_GRID_STRIDE_LOOP(i, total) { out[i] = in[i - i % n + order[i]]; }
+}
+
+// order[r, :] = the positions of row r's keys in sorted order, one block per row at a time.
+// Each thread holds Items keys of the row (padded with the largest key, which the stable sort
+// leaves after every real one) and writes its sorted ranks striped, so that writes coalesce.
+template <class K, int Threads, int Items>
+__global__ void __launch_bounds__(Threads) block_sort_rows_kernel(const K* keys, int64_t* order, int64_t rows, int n) {
+  using BlockSort = cub::BlockRadixSort<K, Threads, Items, int>;
+  __shared__ typename BlockSort::TempStorage temp;
+  for (int64_t row = blockIdx.x; row < rows; row += gridDim.x) {
+    const K* row_keys = keys + row * n;
+    K key[Items];
+    int position[Items];
+    for (int i = 0; i < Items; ++i) {
+      position[i] = static_cast<int>(threadIdx.x) * Items + i;
+      key[i] = position[i] < n ? row_keys[position[i]] : static_cast<K>(~K(0));
+    }
+    BlockSort(temp).SortBlockedToStriped(key, position);
+    for (int i = 0; i < Items; ++i) {
+      const int rank = i * Threads + static_cast<int>(threadIdx.x);
+      if (rank < n) order[row * n + rank] = position[i];
+    }
+    __syncthreads();  // temp is reused by the next row
+  }
+}
+
+template <class K, int Threads, int Items>
+void block_sort_rows(const K* keys, int64_t* order, int64_t rows, int64_t n, cudaStream_t stream) {
+  const unsigned blocks = static_cast<unsigned>(std::min<int64_t>(rows, INT_MAX));
+  block_sort_rows_kernel<K, Threads, Items><<<blocks, Threads, 0, stream>>>(keys, order, rows, static_cast<int>(n));
+  VT_CUDA_CHECK(cudaGetLastError());
 }
 
 __global__ void row_offsets_kernel(int* offsets, int64_t rows, int n) {
@@ -98,21 +132,33 @@ void* device_bytes(Tensor& holder, size_t bytes, Device device) {
   return holder.data_ptr();
 }
 
-// Sorts (keys, positions) pairs within each row of n: `rows` rows from `keys_in`/`positions_in`
-// into `keys_out`/`positions_out`.
+constexpr int64_t kBlockRow = 4096;  // the longest row block_sort_rows sorts
+
+// order[r, :] = the positions of row r's keys in sorted (stable) order, for `rows` rows of n.
 template <class K>
-void sort_pairs(const K* keys_in, K* keys_out, const int64_t* positions_in, int64_t* positions_out, int64_t rows,
-                int64_t n, Device device, cudaStream_t stream) {
-  Tensor scratch;
+void sort_rows(const K* keys, int64_t* order, int64_t rows, int64_t n, Device device, cudaStream_t stream) {
+  // Block tiers: the fewest threads that hold the row at 4 or 8 keys each.
+  if (n <= 128) return block_sort_rows<K, 32, 4>(keys, order, rows, n, stream);
+  if (n <= 512) return block_sort_rows<K, 128, 4>(keys, order, rows, n, stream);
+  if (n <= 2048) return block_sort_rows<K, 256, 8>(keys, order, rows, n, stream);
+  if (n <= kBlockRow) return block_sort_rows<K, 512, 8>(keys, order, rows, n, stream);
+  // Longer rows sort (key, position) pairs with CUB's device-wide sorts.
+  const int64_t total = rows * n;
+  Tensor positions_holder, sorted_keys_holder, scratch;
+  auto* positions = static_cast<int64_t*>(device_bytes(positions_holder, sizeof(int64_t) * total, device));
+  auto* sorted_keys = static_cast<K*>(device_bytes(sorted_keys_holder, sizeof(K) * total, device));
+  row_positions_kernel<<<blocks_for(total), kThreads, 0, stream>>>(positions, total, n);
+  VT_CUDA_CHECK(cudaGetLastError());
+  constexpr int kBits = int(8 * sizeof(K));
   if (n >= kLongRow || rows == 1) {
     size_t bytes = 0;
-    VT_CUDA_CHECK(cub::DeviceRadixSort::SortPairs(nullptr, bytes, keys_in, keys_out, positions_in, positions_out, n, 0,
-                                                  int(8 * sizeof(K)), stream));
+    VT_CUDA_CHECK(cub::DeviceRadixSort::SortPairs(nullptr, bytes, keys, sorted_keys, positions, order, n, 0, kBits,
+                                                  stream));
     void* temp = device_bytes(scratch, bytes, device);
     for (int64_t r = 0; r < rows; ++r) {
       const int64_t at = r * n;
-      VT_CUDA_CHECK(cub::DeviceRadixSort::SortPairs(temp, bytes, keys_in + at, keys_out + at, positions_in + at,
-                                                    positions_out + at, n, 0, int(8 * sizeof(K)), stream));
+      VT_CUDA_CHECK(cub::DeviceRadixSort::SortPairs(temp, bytes, keys + at, sorted_keys + at, positions + at, order + at,
+                                                    n, 0, kBits, stream));
     }
     return;
   }
@@ -123,15 +169,15 @@ void sort_pairs(const K* keys_in, K* keys_out, const int64_t* positions_in, int6
   row_offsets_kernel<<<blocks_for(batch_rows + 1), kThreads, 0, stream>>>(offsets, batch_rows, static_cast<int>(n));
   VT_CUDA_CHECK(cudaGetLastError());
   size_t bytes = 0;
-  VT_CUDA_CHECK(cub::DeviceSegmentedRadixSort::SortPairs(nullptr, bytes, keys_in, keys_out, positions_in, positions_out,
+  VT_CUDA_CHECK(cub::DeviceSegmentedRadixSort::SortPairs(nullptr, bytes, keys, sorted_keys, positions, order,
                                                          static_cast<int>(batch_rows * n), static_cast<int>(batch_rows),
-                                                         offsets, offsets + 1, 0, int(8 * sizeof(K)), stream));
+                                                         offsets, offsets + 1, 0, kBits, stream));
   void* temp = device_bytes(scratch, bytes, device);
   for (int64_t first = 0; first < rows; first += batch_rows) {
     const int64_t count = std::min(batch_rows, rows - first), at = first * n;
     VT_CUDA_CHECK(cub::DeviceSegmentedRadixSort::SortPairs(
-        temp, bytes, keys_in + at, keys_out + at, positions_in + at, positions_out + at, static_cast<int>(count * n),
-        static_cast<int>(count), offsets, offsets + 1, 0, int(8 * sizeof(K)), stream));
+        temp, bytes, keys + at, sorted_keys + at, positions + at, order + at, static_cast<int>(count * n),
+        static_cast<int>(count), offsets, offsets + 1, 0, kBits, stream));
   }
 }
 
@@ -153,18 +199,14 @@ std::tuple<Tensor, Tensor> sort_cuda(const Tensor& self, int64_t dim, bool desce
   const int64_t n = rows.size(-1), total = rows.numel();
   if (total > 0) {
     cudaStream_t stream = current_cuda_stream(self.device().index);
-    Tensor positions = empty_tensor(rows.sizes(), ScalarType::Int64, self.device());
     dispatch_all_types(self.dtype(), "sort", [&](auto tag) {
       using T = decltype(tag);
       using K = KeyOf<T>;
-      Tensor keys = empty_tensor(std::vector<int64_t>{total, int64_t{sizeof(K)}}, ScalarType::UInt8, self.device());
-      Tensor sorted_keys = empty_like(keys);
-      K* key_data = static_cast<K*>(keys.data_ptr());
-      make_keys_kernel<T><<<blocks_for(total), kThreads, 0, stream>>>(rows.data<T>(), key_data,
-                                                                      positions.data<int64_t>(), total, n, descending);
+      Tensor keys_holder;
+      auto* keys = static_cast<K*>(device_bytes(keys_holder, sizeof(K) * total, self.device()));
+      make_keys_kernel<T><<<blocks_for(total), kThreads, 0, stream>>>(rows.data<T>(), keys, total, descending);
       VT_CUDA_CHECK(cudaGetLastError());
-      sort_pairs<K>(key_data, static_cast<K*>(sorted_keys.data_ptr()), positions.data<int64_t>(),
-                    indices.data<int64_t>(), total / n, n, self.device(), stream);
+      sort_rows<K>(keys, indices.data<int64_t>(), total / n, n, self.device(), stream);
       gather_rows<K>(rows, indices, values, n, stream);
     });
   }

@@ -4,7 +4,8 @@ op sweep check against torch.
 
 Sort must give the CPU's stable order exactly, indices included: inputs hold few distinct
 values (many ties), NaN and both zeros, along every dim, in both directions, for every dtype,
-with rows short enough for the segmented sort and long enough for the one-row-at-a-time path.
+with rows at each edge of the block sort's tiers, of the segmented sort and of the one-row-at-a-
+time path.
 Skipped without a GPU. (test_ordering.py and the sweep also run on the GPU with
 VT_TEST_DEVICE=cuda.)"""
 import math
@@ -56,6 +57,20 @@ def test_sort_matches_cpu(dtype, descending, shape, dim):
     want_values, want_indices = vt.sort(x, dim=dim, descending=descending)
     assert_equal(values, want_values)
     assert_equal(indices, want_indices)
+
+
+# One dtype per key width (1, 2, 4 and 8 bytes); row lengths at both sides of each path's edge:
+# the block sort's tiers (128, 512, 2048, 4096 keys), the segmented sort (below 16384) and the
+# one-row-at-a-time sort.
+@pytest.mark.parametrize("dtype", [vt.bool, vt.int8, vt.bfloat16, vt.int32, vt.float32, vt.float64], ids=str)
+@pytest.mark.parametrize("n", [1, 2, 31, 128, 129, 512, 513, 2048, 2049, 4096, 4097, 16383, 16384])
+def test_sort_at_each_path_edge(dtype, n):
+    x = ties((3, n), dtype, seed=n)
+    for descending in (False, True):
+        values, indices = vt.sort(x.cuda(), dim=1, descending=descending)
+        want_values, want_indices = vt.sort(x, dim=1, descending=descending)
+        assert_equal(values, want_values)
+        assert_equal(indices, want_indices)
 
 
 def test_sort_of_non_contiguous_and_0_dim():
