@@ -6,7 +6,8 @@
    of the device-to-device copy bandwidth that the same library measures in the same run;
 3. matmul TFLOP/s at 4096 and 8192, bfloat16 and float32 (TF32 allowed), through each library;
 4. sort along the last dim (values and indices), in milliseconds: one long row, and many short
-   rows (the block and segmented paths), float32 and int64.
+   rows (the block and segmented paths), float32 and int64;
+5. conv2d forward, and forward + backward, of ResNet-50-like layers, in milliseconds.
 
 Ratios are vibetensor / torch (time: lower is better for vibetensor; TFLOP/s and bandwidth:
 higher is better). Usage: python3 bench/bench_cuda.py [--quick] [--only overhead,sort,...]
@@ -175,6 +176,41 @@ def sort_seconds(lib, dtype, shape, quick):
     return gpu_time_per_call(lib, lambda: lib.sort(x, dim=-1), 3 if quick else 10, 3 if quick else 5)
 
 
+CONV_LAYERS = {  # name: (input shape, out channels, kernel, stride, padding)
+    "stem 7x7/2 3->64 224": ((32, 3, 224, 224), 64, 7, 2, 3),
+    "3x3 64->64 56": ((32, 64, 56, 56), 64, 3, 1, 1),
+    "1x1 256->64 56": ((32, 256, 56, 56), 64, 1, 1, 0),
+    "3x3 256->256 14": ((32, 256, 14, 14), 256, 3, 1, 1),
+}
+
+
+def bench_conv(quick):
+    print("\nconv2d, batch 32 (ms per call; float32 with TF32 allowed)")
+    print(f"{'case':<40}{'vibetensor':>12}{'torch':>10}{'vt/torch':>10}")
+    torch.backends.cudnn.allow_tf32 = True
+    vt.backends.cuda.matmul.allow_tf32 = True  # vibetensor's conv is a matrix product
+    for dtype in ("bfloat16", "float32"):
+        for name, layer in CONV_LAYERS.items():
+            for backward in (False, True):
+                label = f"{dtype} {name}{' fwd+bwd' if backward else ''}"
+                v, t = per_library(label, lambda lib: conv_seconds(lib, dtype, layer, backward, quick) * 1e3)
+                print_row(label, v, t, 40, 3)
+
+
+def conv_seconds(lib, dtype, layer, backward, quick):
+    shape, out_channels, kernel, stride, padding = layer
+    dt = getattr(lib, dtype)
+    x = lib.randn(*shape).to("cuda").to(dt).requires_grad_(backward)
+    w = (lib.randn(out_channels, shape[1], kernel, kernel) * 0.05).to("cuda").to(dt).requires_grad_(backward)
+
+    def forward_backward():
+        out = lib.nn.functional.conv2d(x, w, stride=stride, padding=padding)
+        if backward:
+            out.backward(lib.ones_like(out))
+
+    return gpu_time_per_call(lib, forward_backward, 2 if quick else 5, 3)
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="fewer repeats")
@@ -193,7 +229,8 @@ def main():
     return 0
 
 
-SECTIONS = {"overhead": bench_overhead, "bandwidth": bench_bandwidth, "matmul": bench_matmul, "sort": bench_sort}
+SECTIONS = {"overhead": bench_overhead, "bandwidth": bench_bandwidth, "matmul": bench_matmul, "sort": bench_sort,
+            "conv": bench_conv}
 
 
 if __name__ == "__main__":

@@ -56,6 +56,20 @@ def norm(input, p="fro", dim=None, keepdim=False, out=None, dtype=None):
 Tensor.norm = lambda self, p="fro", dim=None, keepdim=False, dtype=None: linalg._tensor_norm(self, p, dim, keepdim, dtype)
 
 
+def allclose(input, other, rtol=1e-05, atol=1e-08, equal_nan=False):
+    """Whether every element of `input` is close to `other`'s (see isclose), as a Python bool."""
+    return isclose(input, other, rtol=rtol, atol=atol, equal_nan=equal_nan).all().item()
+
+
+def equal(input, other):
+    """Whether both tensors have the same shape and equal elements (NaN equals nothing)."""
+    return tuple(input.shape) == tuple(other.shape) and eq(input, other).all().item()
+
+
+Tensor.allclose = allclose
+Tensor.equal = equal
+
+
 from vibetensor import _tensor_copy  # noqa: E402
 
 _tensor_copy.install()

@@ -1,14 +1,21 @@
 // The backward engine. One pass counts, for each node reachable from the outputs, how many
 // edges point at it; a node runs when all of its gradients have arrived (its count is zero).
 // Ready nodes run latest-created first, so the order is deterministic and matches torch.
+//
+// CUDA streams follow torch's rules: a node runs on the stream its forward ran on; a gradient
+// that crosses to another stream makes the receiving stream wait for the producing one; the
+// caller's gradients reach the first nodes the same way; and when backward returns, the
+// caller's current streams wait for every stream the backward used.
 #include "vt/autograd/engine.h"
 
+#include <algorithm>
 #include <optional>
 #include <queue>
 #include <unordered_map>
 #include <unordered_set>
 
 #include "vt/autograd/meta.h"
+#include "vt/cuda.h"
 #include "vt/ops.h"
 #include "vt/profiler.h"
 
@@ -40,6 +47,50 @@ Tensor validate_grad(const Tensor& grad, const Node& producer, size_t index, con
 void accumulate(Tensor& slot, Tensor grad) {
   slot = slot.defined() ? add(slot, grad) : std::move(grad);
 }
+
+// The stream `node` runs on, when that is not already the current stream of its device.
+std::optional<cuda::Stream> stream_to_enter(const Node& node) {
+  const std::optional<cuda::Stream>& stream = node.stream();
+  if (!stream || *stream == cuda::current_stream(stream->device())) return std::nullopt;
+  return stream;
+}
+
+// Makes `grad`, queued on the current stream of its device, safe to use on `receiver`'s stream:
+// that stream waits for the current one, and the allocator will not reuse grad's memory
+// before the receiver's work on it is done. Returns the stream to accumulate on, if it differs.
+std::optional<cuda::Stream> hand_over(const Tensor& grad, const Node& receiver) {
+  const std::optional<cuda::Stream>& stream = receiver.stream();
+  if (!stream || !grad.device().is_cuda() || grad.device().index != stream->device()) return std::nullopt;
+  const cuda::Stream producer = cuda::current_stream(stream->device());
+  if (producer == *stream) return std::nullopt;
+  stream->wait_stream(producer);
+  cuda::record_stream(grad.storage(), *stream);
+  return stream;
+}
+
+// Adds `grad` into a receiver's slot, on the receiver's stream.
+void deliver(Tensor& slot, Tensor grad, const Node& receiver) {
+  std::optional<cuda::StreamGuard> on_receiver;
+  if (std::optional<cuda::Stream> stream = hand_over(grad, receiver)) on_receiver.emplace(*stream);
+  accumulate(slot, std::move(grad));
+}
+
+// Streams the backward ran nodes on; the caller's current streams wait for them at the end.
+class StreamsUsed {
+ public:
+  void add(const std::optional<cuda::Stream>& stream) {
+    if (stream && std::find(streams_.begin(), streams_.end(), *stream) == streams_.end()) streams_.push_back(*stream);
+  }
+  void join_current() const {
+    for (const cuda::Stream& stream : streams_) {
+      const cuda::Stream current = cuda::current_stream(stream.device());
+      if (current != stream) current.wait_stream(stream);
+    }
+  }
+
+ private:
+  std::vector<cuda::Stream> streams_;
+};
 
 struct Capture {
   Node* node;
@@ -114,7 +165,8 @@ TensorList run(const TensorList& outputs, const TensorList& grad_outputs, bool k
     VT_CHECK(std::equal(given.sizes().begin(), given.sizes().end(), m.sizes.begin(), m.sizes.end()),
              "Mismatch in shape: grad_output[", i, "] has a shape of ", shape_str(given.sizes()), " and output[", i,
              "] has a shape of ", shape_str(m.sizes), ".");
-    accumulate(tasks[edge.function.get()].buffer[edge.input_nr], given.dtype() == m.dtype ? given : to(given, m.dtype));
+    deliver(tasks[edge.function.get()].buffer[edge.input_nr], given.dtype() == m.dtype ? given : to(given, m.dtype),
+            *edge.function);
   }
 
   std::priority_queue<Node*, std::vector<Node*>, LaterFirst> ready;
@@ -125,10 +177,14 @@ TensorList run(const TensorList& outputs, const TensorList& grad_outputs, bool k
 
   GradModeGuard grad_mode(create_graph);
   TensorList captured(captures.size());
+  StreamsUsed streams_used;
   while (!ready.empty()) {
     Node* node = ready.top();
     ready.pop();
     if (!queued.insert(node).second) continue;
+    streams_used.add(node->stream());
+    std::optional<cuda::StreamGuard> on_node_stream;
+    if (std::optional<cuda::Stream> stream = stream_to_enter(*node)) on_node_stream.emplace(*stream);
     NodeTask& task = tasks[node];
     TensorList inputs = std::move(task.buffer);
 
@@ -169,11 +225,13 @@ TensorList run(const TensorList& outputs, const TensorList& grad_outputs, bool k
       if (!edge.valid()) continue;
       NodeTask& next = tasks[edge.function.get()];
       if (i < grads.size() && grads[i].defined()) {
-        accumulate(next.buffer[edge.input_nr], validate_grad(grads[i], *node, i, *edge.function, edge.input_nr));
+        deliver(next.buffer[edge.input_nr], validate_grad(grads[i], *node, i, *edge.function, edge.input_nr),
+                *edge.function);
       }
       if (--next.dependencies == 0) ready.push(edge.function.get());
     }
   }
+  streams_used.join_current();
   return captured;
 }
 

@@ -16,6 +16,7 @@ Node::Node() : sequence_nr_(g_next_sequence_nr.fetch_add(1, std::memory_order_re
 
 uint32_t Node::add_input_meta(const Tensor& t) {
   input_meta_.push_back(TensorMeta{DimVector(t.sizes()), t.dtype(), t.device()});
+  if (!stream_ && t.device().is_cuda()) stream_ = cuda::current_stream(t.device().index);
   return static_cast<uint32_t>(input_meta_.size() - 1);
 }
 

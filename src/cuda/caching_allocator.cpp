@@ -58,6 +58,7 @@ struct CachingAllocator::Impl {
   std::set<Block*, FreeOrder> free_blocks;
   std::unordered_map<void*, Block*> allocated;  // handed out, by pointer
   std::vector<Block*> pending_frees;            // freed, waiting for other streams' markers
+  std::vector<Block*> frees_after_capture;      // freed during a capture, used by other streams
 
   // Private pools in use, with how many captures share each; a pool absent here is released.
   std::unordered_map<PoolId, int> pool_use_count;
@@ -97,9 +98,19 @@ struct CachingAllocator::Impl {
     return s->first->state == BlockState::Free && s->first->next == nullptr;
   }
 
+  bool capture_underway() const { return !stream_pool.empty(); }
+
   PoolId pool_of(StreamHandle stream) const {
-    auto it = stream_pool.find(stream);
-    return it == stream_pool.end() ? 0 : it->second;
+    if (!capture_underway()) return 0;
+    if (auto it = stream_pool.find(stream); it != stream_pool.end()) return it->second;
+    // A stream that joined a capture (the backward of ops recorded on it, say) allocates to
+    // that capture's pool: its memory is part of the graph.
+    const uint64_t id = backend->capture_id(stream);
+    if (id == 0) return 0;
+    for (const auto& [capturing, pool] : stream_pool) {
+      if (backend->capture_id(capturing) == id) return pool;
+    }
+    return 0;
   }
 
   bool is_released(PoolId pool) const { return pool != 0 && !pool_use_count.contains(pool); }
@@ -219,6 +230,7 @@ struct CachingAllocator::Impl {
   // Frees the pending blocks whose markers have all completed.
   void process_pending_frees() {
     if (pending_frees.empty()) return;  // the common case, on every allocate
+    if (capture_underway()) return;     // querying a marker would invalidate the capture
     auto ready = [&](Block* b) {
       for (void* marker : b->markers) {
         if (!backend->marker_done(marker)) return false;
@@ -315,19 +327,33 @@ struct CachingAllocator::Impl {
 
   void free(void* ptr) {
     Block* b = allocated_block(ptr, "free");
-    // Other streams may still have work queued on this memory: reuse waits for it.
-    for (StreamHandle other : b->used_by) b->markers.push_back(backend->record_marker(other));
     allocated.erase(ptr);
     bool is_small = b->segment->is_small;
     update(&PoolStats::allocated_bytes, is_small, -static_cast<int64_t>(b->size));
     update(&PoolStats::requested_bytes, is_small, -static_cast<int64_t>(b->requested));
     update(&PoolStats::allocation, is_small, -1);
-    if (b->markers.empty()) {
+    if (b->used_by.empty()) {
       free_block(b);
-    } else {
-      b->state = BlockState::PendingFree;
+      return;
+    }
+    b->state = BlockState::PendingFree;
+    if (capture_underway()) {
+      frees_after_capture.push_back(b);  // its markers are recorded when the capture ends
+      return;
+    }
+    // Other streams may still have work queued on this memory: reuse waits for it.
+    for (StreamHandle other : b->used_by) b->markers.push_back(backend->record_marker(other));
+    pending_frees.push_back(b);
+  }
+
+  // After the last capture ends: the blocks freed during captures wait for their streams.
+  void record_frees_after_capture() {
+    if (capture_underway()) return;
+    for (Block* b : frees_after_capture) {
+      for (StreamHandle other : b->used_by) b->markers.push_back(backend->record_marker(other));
       pending_frees.push_back(b);
     }
+    frees_after_capture.clear();
   }
 
   void record_stream(void* ptr, StreamHandle stream) {
@@ -477,6 +503,7 @@ void CachingAllocator::end_allocate_to_pool(StreamHandle stream) {
   std::lock_guard<std::mutex> lock(impl_->mutex);
   VT_CHECK_VALUE(impl_->stream_pool.erase(stream) == 1, "end_allocate_to_pool(): stream ", stream,
                  " does not allocate to a private pool");
+  impl_->record_frees_after_capture();
 }
 
 void CachingAllocator::release_pool(PoolId pool) {

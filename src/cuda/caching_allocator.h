@@ -17,7 +17,10 @@
 //   frees its cached free segments and retries; then it raises ErrorKind::OutOfMemory with
 //   the numbers.
 // - Blocks can be steered into a private pool (a CUDA graph's memory) while a capture runs on
-//   a stream; a private pool's blocks are only reused by allocations into that pool.
+//   a stream, or on a stream that joined that capture; a private pool's blocks are only reused
+//   by allocations into that pool. While a capture is underway no marker is queried (that
+//   would break the capture), and a block other streams used waits until the capture ends
+//   before its markers are recorded, as in torch.
 #pragma once
 #include <cstddef>
 #include <cstdint>
@@ -44,6 +47,9 @@ class MemoryBackend {
   virtual void destroy_marker(void* marker) = 0;
   // Waits for all work on the device (before memory goes back to the driver).
   virtual void synchronize() = 0;
+  // The id of the graph capture `stream` takes part in, 0 for none. A stream that waited on
+  // a capturing stream's work has joined its capture and reports the same id.
+  virtual uint64_t capture_id(StreamHandle /*stream*/) { return 0; }
   virtual size_t total_memory() = 0;
 };
 

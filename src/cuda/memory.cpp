@@ -58,6 +58,13 @@ class CudaMemoryBackend final : public MemoryBackend {
     DeviceGuard guard(device_);
     VT_CUDA_CHECK(cudaDeviceSynchronize());
   }
+  uint64_t capture_id(StreamHandle stream) override {
+    if (stream == nullptr) return 0;  // the legacy stream never takes part in a capture
+    cudaStreamCaptureStatus status = cudaStreamCaptureStatusNone;
+    unsigned long long id = 0;
+    VT_CUDA_CHECK(cudaStreamGetCaptureInfo(static_cast<cudaStream_t>(stream), &status, &id));
+    return status == cudaStreamCaptureStatusActive ? id : 0;
+  }
   size_t total_memory() override {
     DeviceGuard guard(device_);
     size_t free_bytes = 0, total = 0;

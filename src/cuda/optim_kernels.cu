@@ -9,6 +9,7 @@
 #include <cuda_runtime.h>
 
 #include <algorithm>
+#include <cstring>
 #include <vector>
 
 #include "src/cuda/cuda_check.h"
@@ -99,13 +100,44 @@ struct Chunk {
   int64_t slot;
 };
 
-// A copy of `items` in device memory for one launch. From pageable memory the copy is staged
-// before cudaMemcpyAsync returns; the buffer is freed in stream order, after the launch.
+// The bytes of a table that one write_table_kernel launch carries in its arguments.
+constexpr int kArgumentBytes = 4000;
+struct TablePiece {
+  unsigned char bytes[kArgumentBytes];
+};
+
+__global__ void write_table_kernel(unsigned char* target, TablePiece piece, int count) {
+  for (int i = threadIdx.x; i < count; i += blockDim.x) target[i] = piece.bytes[i];
+}
+
+bool is_capturing(cudaStream_t stream) {
+  cudaStreamCaptureStatus status = cudaStreamCaptureStatusNone;
+  VT_CUDA_CHECK(cudaStreamIsCapturing(stream, &status));
+  return status != cudaStreamCaptureStatusNone;
+}
+
+// A copy of `items` in device memory for one launch, freed in stream order after it. From
+// pageable memory, cudaMemcpyAsync stages the copy before it returns; but a captured memcpy
+// would read the host buffer again at every replay, long after it is gone. So while the
+// stream is capturing, the table travels in kernel arguments, which the graph keeps by value.
 template <class T>
 Tensor upload(const std::vector<T>& items, Device device) {
   const size_t bytes = items.size() * sizeof(T);
   Tensor buffer = empty(std::vector<int64_t>{static_cast<int64_t>(bytes)}, ScalarType::UInt8, device);
-  VT_CUDA_CHECK(cudaMemcpyAsync(buffer.data_ptr(), items.data(), bytes, cudaMemcpyHostToDevice, stream_of(buffer)));
+  cudaStream_t stream = stream_of(buffer);
+  if (!is_capturing(stream)) {
+    VT_CUDA_CHECK(cudaMemcpyAsync(buffer.data_ptr(), items.data(), bytes, cudaMemcpyHostToDevice, stream));
+    return buffer;
+  }
+  const auto* source = reinterpret_cast<const unsigned char*>(items.data());
+  auto* target = static_cast<unsigned char*>(buffer.data_ptr());
+  for (size_t at = 0; at < bytes; at += kArgumentBytes) {
+    const int count = static_cast<int>(std::min<size_t>(kArgumentBytes, bytes - at));
+    TablePiece piece;
+    std::memcpy(piece.bytes, source + at, count);
+    write_table_kernel<<<1, kThreads, 0, stream>>>(target + at, piece, count);
+    VT_CUDA_CHECK(cudaGetLastError());
+  }
   return buffer;
 }
 

@@ -1,5 +1,5 @@
-// Pointwise ops of three operands, composed of the binary ops (so broadcasting, type
-// promotion and derivatives come from them): lerp, addcmul, addcdiv.
+// Pointwise ops composed of the unary and binary ops (so broadcasting, type promotion and
+// derivatives come from them): lerp, addcmul, addcdiv, isclose.
 #include "vt/dispatch.h"
 #include "vt/ops.h"
 
@@ -37,6 +37,24 @@ Tensor addcdiv_composite(const Tensor& self, const Tensor& tensor1, const Tensor
   return add(self, mul(div(tensor1, tensor2), scalar_to_tensor(value)));
 }
 
+// |self - other| <= atol + rtol * |other|, elementwise, as torch computes it: equal values
+// (infinities included) are close, NaN only to NaN with equal_nan; integers and bool measure
+// the difference in the default float dtype (no wrap-around, and 2^62 is close to 2^62 + 1).
+Tensor isclose_composite(const Tensor& self, const Tensor& other, double rtol, double atol, bool equal_nan) {
+  VT_CHECK(self.dtype() == other.dtype(), "isclose(): ", dtype_short_name(self.dtype()), " did not match ",
+           dtype_short_name(other.dtype()));
+  VT_CHECK(rtol >= 0, "isclose(): rtol must be greater than or equal to zero, but got ", rtol);
+  VT_CHECK(atol >= 0, "isclose(): atol must be greater than or equal to zero, but got ", atol);
+  Tensor close = eq(self, other);
+  if (equal_nan && is_floating_point(self.dtype())) close = logical_or(close, logical_and(isnan(self), isnan(other)));
+  if (rtol == 0 && atol == 0) return close;
+  const bool as_float = !is_floating_point(self.dtype());
+  const Tensor x = as_float ? to(self, default_dtype()) : self, y = as_float ? to(other, default_dtype()) : other;
+  const Tensor allowed = add(abs(mul(y, scalar_to_tensor(rtol))), scalar_to_tensor(atol));
+  const Tensor actual = abs(sub(x, y));
+  return logical_or(close, logical_and(isfinite(actual), le(actual, allowed)));
+}
+
 }  // namespace
 
 VT_REGISTRATION(pointwise_composite_ops) {
@@ -48,7 +66,9 @@ VT_REGISTRATION(pointwise_composite_ops) {
   register_composite("lerp.Scalar", &lerp_scalar_composite);
   register_composite("lerp.Tensor", &lerp_tensor_composite);
   register_composite("addcmul", &addcmul_composite);
+  r.define("isclose(Tensor self, Tensor other, float rtol=1e-05, float atol=1e-08, bool equal_nan=False) -> Tensor");
   register_composite("addcdiv", &addcdiv_composite);
+  register_composite("isclose", &isclose_composite);
 }
 
 Tensor lerp(const Tensor& self, const Tensor& end, const Scalar& weight) {
@@ -66,6 +86,11 @@ Tensor addcmul(const Tensor& self, const Tensor& tensor1, const Tensor& tensor2,
 Tensor addcdiv(const Tensor& self, const Tensor& tensor1, const Tensor& tensor2, const Scalar& value) {
   static const TypedOp<Tensor(const Tensor&, const Tensor&, const Tensor&, const Scalar&)> op("addcdiv");
   return op(self, tensor1, tensor2, value);
+}
+
+Tensor isclose(const Tensor& self, const Tensor& other, double rtol, double atol, bool equal_nan) {
+  static const TypedOp<Tensor(const Tensor&, const Tensor&, double, double, bool)> op("isclose");
+  return op(self, other, rtol, atol, equal_nan);
 }
 
 }  // namespace vt

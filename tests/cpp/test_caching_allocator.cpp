@@ -6,6 +6,7 @@
 #include <cstdlib>
 #include <map>
 #include <memory>
+#include <set>
 #include <string>
 #include <thread>
 #include <vector>
@@ -40,7 +41,8 @@ struct FakeDevice {
   int raw_allocs = 0, raw_frees = 0, failed_allocs = 0, syncs = 0;
   std::map<void*, size_t> live;
   std::vector<std::unique_ptr<FakeMarker>> markers;
-  int live_markers = 0;
+  int live_markers = 0, marker_queries = 0;
+  std::map<StreamHandle, uint64_t> capture_ids;  // streams taking part in a capture
 
   void complete_markers(StreamHandle s) {
     for (auto& m : markers) {
@@ -79,7 +81,10 @@ class FakeBackend : public vt::cuda::MemoryBackend {
     device_->live_markers++;
     return device_->markers.back().get();
   }
-  bool marker_done(void* marker) override { return static_cast<FakeMarker*>(marker)->done; }
+  bool marker_done(void* marker) override {
+    device_->marker_queries++;
+    return static_cast<FakeMarker*>(marker)->done;
+  }
   void destroy_marker(void* marker) override { device_->live_markers--; }
   // A real synchronize completes the work every marker waits for.
   void synchronize() override {
@@ -87,6 +92,10 @@ class FakeBackend : public vt::cuda::MemoryBackend {
     for (auto& m : device_->markers) m->done = true;
   }
   size_t total_memory() override { return device_->capacity; }
+  uint64_t capture_id(StreamHandle stream) override {
+    auto it = device_->capture_ids.find(stream);
+    return it == device_->capture_ids.end() ? 0 : it->second;
+  }
 
  private:
   std::shared_ptr<FakeDevice> device_;
@@ -492,6 +501,54 @@ TEST_F(CachingAllocatorTest, EmptyCacheReturnsOnlyWhollyFreeSegments) {
   alloc->empty_cache();
   EXPECT_TRUE(alloc->snapshot().empty());
   EXPECT_EQ(device->used, 0u);
+}
+
+TEST_F(CachingAllocatorTest, AStreamThatJoinedACaptureAllocatesToItsPool) {
+  alloc->begin_allocate_to_pool(7, s1);
+  device->capture_ids = {{s1, 42}, {s2, 42}};  // s2 waited on s1's captured work
+  void* joined = alloc->allocate(1000, s2);
+  device->capture_ids[s2] = 43;  // another capture's stream keeps to its own memory
+  void* other = alloc->allocate(1000, s2);
+  device->capture_ids.clear();
+  alloc->end_allocate_to_pool(s1);
+  for (const auto& segment : alloc->snapshot()) {
+    const bool holds_joined = segment.address == reinterpret_cast<uintptr_t>(joined);
+    EXPECT_EQ(segment.pool, holds_joined ? 7u : 0u);
+    EXPECT_EQ(segment.stream, s2);
+  }
+  alloc->free(joined);
+  alloc->free(other);
+  alloc->release_pool(7);
+}
+
+TEST_F(CachingAllocatorTest, ABlockFreedDuringACaptureWaitsForItsStreamsAfterTheCapture) {
+  void* anchor = alloc->allocate(1000, s1);  // a pending free from before the capture
+  alloc->record_stream(anchor, s2);
+  alloc->free(anchor);
+  alloc->begin_allocate_to_pool(7, s1);
+  void* captured = alloc->allocate(1000, s1);
+  alloc->record_stream(captured, s2);
+  const int markers_before = device->live_markers;
+  alloc->free(captured);
+  void* next = alloc->allocate(1000, s1);  // no marker is recorded or queried mid-capture
+  EXPECT_NE(next, captured);
+  EXPECT_EQ(device->live_markers, markers_before);
+  EXPECT_EQ(device->marker_queries, 0);
+  alloc->free(next);
+  alloc->end_allocate_to_pool(s1);
+  EXPECT_EQ(device->live_markers, markers_before + 1);  // recorded on s2 once the capture ended
+  // Two blocks from the pool, after an allocation outside a capture has processed pending frees.
+  auto pool_blocks = [&] {
+    alloc->free(alloc->allocate(1000, s1));
+    alloc->begin_allocate_to_pool(7, s1);
+    std::set<void*> taken{alloc->allocate(1000, s1), alloc->allocate(1000, s1)};
+    alloc->end_allocate_to_pool(s1);
+    for (void* p : taken) alloc->free(p);
+    return taken;
+  };
+  EXPECT_FALSE(pool_blocks().contains(captured));  // s2 has not finished with it
+  device->complete_markers(s2);
+  EXPECT_TRUE(pool_blocks().contains(captured));
 }
 
 TEST_F(CachingAllocatorTest, PrivatePoolsKeepTheirBlocks) {

@@ -465,6 +465,19 @@ def with_kwargs(gen, kinds=("basic",), **kwargs):
     return wrapped
 
 
+def isclose_samples(dtype, kind):
+    """Random pairs (special values among them), and for "basic" the first pair again with other
+    tolerances; rtol and atol go positionally (Sample's own rtol/atol are the sweep's tolerances)."""
+    samples = list(binary_samples()(dtype, kind))
+    yield from samples
+    if kind == "basic":
+        a, b = samples[0].args
+        for extra in ((0.5,), (0.0, 2.0), (0.0, 0.0)):
+            yield Sample(a, b, *extra)
+        for s in samples:
+            yield Sample(*s.args, equal_nan=True)
+
+
 def emulate_inplace(fn):
     """torch has no in-place form (maximum_): the out-of-place op, with in-place rules (the result
     must have self's shape and a dtype self can hold), copied into self."""
@@ -2666,6 +2679,12 @@ add(
                         *([ErrorInput("int_division", T((3,), "int64"), T((3,), "int64"), T((3,), "int64", 1, 3))]
                           if op == "addcdiv" else [])))
       for op in ("addcmul", "addcdiv")],
+    OpInfo("isclose", method="isclose", dtypes=STD, variants=("method",),
+           kinds=("basic", "0dim", "empty", "broadcast", "noncontig", "large"),
+           samples=isclose_samples,
+           errors=err(ErrorInput("dtype_mismatch", T((3,)), T((3,), "float64")),
+                      ErrorInput("negative_rtol", T((3,)), T((3,)), rtol=-1.0),
+                      ErrorInput("negative_atol", T((3,)), T((3,)), atol=-1.0))),
     OpInfo("pad", fn=call("pad", nn=True), dtypes=FLOATS + ("int64",), samples=pad_mode_samples,
            kinds=("basic", "empty", "noncontig", "large"),
            errors=err(ErrorInput("reflect_too_large", T((2, 3, 5)), (5, 0), mode="reflect"),

@@ -86,6 +86,31 @@ def test_capture_on_the_default_stream_is_refused():
         g.replay()
 
 
+@cuda
+def test_a_backward_captured_on_another_stream_keeps_its_memory_in_the_pool():
+    # The backward's nodes run on the forward's capture stream, which so joins the backward's
+    # capture: their temporaries must come from the graph's pool, or memory handed out later
+    # on that stream would be overwritten by every replay.
+    forward_stream, backward_stream = vt.cuda.Stream(), vt.cuda.Stream()
+    x = vt.zeros(64, 64, device="cuda", requires_grad=True)
+    forward_graph, backward_graph = vt.cuda.CUDAGraph(), vt.cuda.CUDAGraph()
+    with vt.cuda.graph(forward_graph, stream=forward_stream):
+        y = (x.exp() * 3.0).sum()
+    with vt.cuda.graph(backward_graph, stream=backward_stream):
+        (grad,) = vt.autograd.grad(y, [x])
+    with vt.cuda.stream(forward_stream):
+        bystanders = [vt.full((64, 64), 7.0, device="cuda") for _ in range(8)]
+    vt.cuda.synchronize()
+    for value in (0.5, -1.0):
+        with vt.no_grad():
+            x.copy_(vt.full((64, 64), value))
+        forward_graph.replay()
+        backward_graph.replay()
+        vt.cuda.synchronize()
+        assert vt.allclose(grad.cpu(), vt.full((64, 64), 3.0) * vt.exp(vt.tensor(value)))
+        assert all(set(t.cpu().flatten().tolist()) == {7.0} for t in bystanders)
+
+
 def mlp_parameters():
     vt.manual_seed(0)
     shapes = [(32, 64), (64,), (64, 10), (10,)]
@@ -137,6 +162,74 @@ def test_a_captured_training_step_matches_eager_bit_for_bit():
     vt.cuda.synchronize()
     for e, p in zip(eager, graphed):
         assert e.detach().cpu().tolist() == p.detach().cpu().tolist()
+
+
+def adam_training(optimizer_class):
+    """A small MLP, its optimizer (capturable) and one eager step function on given tensors."""
+    vt.manual_seed(3)
+    model = vt.nn.Sequential(vt.nn.Linear(32, 64), vt.nn.ReLU(), vt.nn.Linear(64, 10)).cuda()
+    optimizer = optimizer_class(model.parameters(), lr=0.01, capturable=True)
+
+    def step(x, y):
+        loss = vt.nn.functional.mse_loss(model(x), y)
+        loss.backward()
+        optimizer.step()
+
+    return model, optimizer, step
+
+
+@cuda
+@pytest.mark.parametrize("optimizer_class", [vt.optim.Adam, vt.optim.AdamW, vt.optim.RMSprop])
+def test_a_captured_step_of_a_capturable_optimizer_matches_eager_bit_for_bit(optimizer_class):
+    # torch's whole-network capture recipe: warm up on a side stream, capture forward, backward
+    # and the optimizer's step, then replay on new data. The step counts live on the device.
+    vt.manual_seed(4)
+    batches = [(vt.randn(16, 32).cuda(), vt.randn(16, 10).cuda()) for _ in range(7)]
+    warmup = 3
+
+    eager_model, eager_optimizer, eager_step = adam_training(optimizer_class)
+    for x, y in batches:
+        eager_optimizer.zero_grad(set_to_none=True)
+        eager_step(x, y)
+
+    model, optimizer, step = adam_training(optimizer_class)
+    side = vt.cuda.Stream()
+    side.wait_stream(vt.cuda.current_stream())
+    with vt.cuda.stream(side):
+        for x, y in batches[:warmup]:
+            optimizer.zero_grad(set_to_none=True)
+            step(x, y)
+    vt.cuda.current_stream().wait_stream(side)
+    static_x, static_y = vt.zeros(16, 32).cuda(), vt.zeros(16, 10).cuda()
+    optimizer.zero_grad(set_to_none=True)
+    g = vt.cuda.CUDAGraph()
+    with vt.cuda.graph(g):
+        step(static_x, static_y)
+    for x, y in batches[warmup:]:
+        static_x.copy_(x)
+        static_y.copy_(y)
+        g.replay()
+    vt.cuda.synchronize()
+    assert all(state["step"].device.type == "cuda" for state in optimizer.state.values())
+    assert float(next(iter(optimizer.state.values()))["step"]) == len(batches)
+    for e, p in zip(eager_model.parameters(), model.parameters()):
+        assert e.detach().cpu().tolist() == p.detach().cpu().tolist()
+
+
+@cuda
+def test_capturing_a_step_that_is_not_capturable_is_refused():
+    model = vt.nn.Linear(4, 4).cuda()
+    optimizer = vt.optim.Adam(model.parameters())
+    model(vt.ones(2, 4).cuda()).sum().backward()
+    side = vt.cuda.Stream()
+    with vt.cuda.stream(side):
+        optimizer.step()  # warm-up: the state exists before the capture
+    vt.cuda.synchronize()
+    g = vt.cuda.CUDAGraph()
+    with pytest.raises(RuntimeError, match="capturable is False"):
+        with vt.cuda.graph(g):
+            optimizer.step()
+    assert not vt.cuda.is_current_stream_capturing()
 
 
 @cuda

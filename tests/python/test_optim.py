@@ -267,3 +267,13 @@ def test_fused_step_refuses_mixed_dtypes_in_one_call():
     with pytest.raises(RuntimeError, match="one call takes one dtype and device"):
         vt._fused_sgd_(params, [p.clone() for p in params], [], weight_decay=0.0, momentum=0.0, lr=0.1,
                        dampening=0.0, nesterov=False, maximize=False, is_first_step=False)
+
+
+@pytest.mark.parametrize("name", ["Adam", "AdamW", "RMSprop"])
+def test_capturable_needs_params_on_a_cuda_device(name):
+    # As in torch: capturable keeps the step counts on the params' device, which must be CUDA.
+    p = vt.nn.Parameter(vt.ones(3))
+    p.grad = vt.ones(3)
+    optimizer = getattr(vt.optim, name)([p], capturable=True)
+    with pytest.raises(RuntimeError, match="If capturable=True, params and state_steps must be on supported devices"):
+        optimizer.step()

@@ -4,9 +4,11 @@
 #include <cstdint>
 #include <functional>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
+#include "vt/cuda.h"
 #include "vt/tensor.h"
 
 namespace vt::autograd {
@@ -52,6 +54,9 @@ class Node : public std::enable_shared_from_this<Node> {
 
   const std::vector<TensorMeta>& input_meta() const { return input_meta_; }
   uint32_t add_input_meta(const Tensor& t);
+  // The CUDA stream the forward ran on (current when its first CUDA output was recorded);
+  // the engine runs this node's backward on it, as torch does. None for CPU nodes.
+  const std::optional<cuda::Stream>& stream() const { return stream_; }
 
   // Creation order; the engine runs later nodes first, as torch does.
   uint64_t sequence_nr() const { return sequence_nr_; }
@@ -65,6 +70,7 @@ class Node : public std::enable_shared_from_this<Node> {
  private:
   std::vector<Edge> next_edges_;
   std::vector<TensorMeta> input_meta_;
+  std::optional<cuda::Stream> stream_;
   std::vector<std::pair<uint32_t, GradHook>> pre_hooks_;
   std::vector<std::pair<uint32_t, GradHook>> retain_hooks_;
   uint64_t sequence_nr_;

@@ -42,14 +42,24 @@ class CUDAGraph:
 class graph:
     """`with vibetensor.cuda.graph(g):` captures the block into `g` on a side stream (or
     `stream`), after waiting for the work queued so far. On an error inside the block the capture
-    is ended and dropped, and the error propagates."""
+    is ended and dropped, and the error propagates.
+
+    As in torch, every capture without `stream` uses one side stream per device: the backward of
+    a captured forward runs on the forward's stream, which is then the capturing one again."""
+
+    default_capture_streams = {}  # device index -> the side stream captures use by default
 
     def __init__(self, cuda_graph, pool=None, stream=None, capture_error_mode="global"):
         from vibetensor import cuda
         self.cuda_graph = cuda_graph
         self.pool = pool
         self.capture_error_mode = capture_error_mode
-        self.capture_stream = stream if stream is not None else cuda.Stream()
+        if stream is None:
+            device = cuda.current_device()
+            if device not in graph.default_capture_streams:
+                graph.default_capture_streams[device] = cuda.Stream()
+            stream = graph.default_capture_streams[device]
+        self.capture_stream = stream
         self._stream_context = None
 
     def __enter__(self):

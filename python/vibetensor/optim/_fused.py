@@ -14,11 +14,17 @@ def check_hyperparameter(label, value):
         raise ValueError(f"Invalid {label}: {value}")
 
 
-def check_unsupported(differentiable=False, capturable=False):
+def check_unsupported(differentiable=False):
     if differentiable:
         raise NotImplementedError("vibetensor optimizers do not support differentiable=True")
-    if capturable:
-        raise NotImplementedError("vibetensor optimizers do not support capturable=True (no CUDA graphs yet)")
+
+
+def check_capturable_devices(optimizer_name, params, steps):
+    """torch's rule for capturable groups: every param and its step count on a CUDA device."""
+    for p, step in zip(params, steps):
+        if p.device.type != "cuda" or step.device != p.device:
+            raise RuntimeError(f"{optimizer_name}: If capturable=True, params and state_steps must be on supported "
+                               f"devices: got a param on {p.device} with its step on {step.device}.")
 
 
 def by_device_and_dtype(params):

@@ -112,9 +112,11 @@ def _get_scalar_dtype():
     return vt.float64 if vt.get_default_dtype() == vt.float64 else vt.float32
 
 
-def _new_step():
-    """A fresh `state["step"]`: a 0-dim tensor (torch keeps step as a tensor, not an int)."""
-    return vt.tensor(0.0, dtype=_get_scalar_dtype())
+def _new_step(param=None, group=None):
+    """A fresh `state["step"]`: a 0-dim tensor (torch keeps step as a tensor, not an int). A
+    capturable group keeps it on the param's device, where a captured step counts it."""
+    device = param.device if group is not None and group.get("capturable", False) else "cpu"
+    return vt.zeros((), dtype=_get_scalar_dtype(), device=device)
 
 
 def _get_value(x):
@@ -246,6 +248,15 @@ class Optimizer:
     def step(self, closure=None):
         """Perform one optimization step; implemented by each optimizer."""
         raise NotImplementedError
+
+    def _cuda_graph_capture_health_check(self):
+        """torch's check: a step captured in a CUDA graph needs capturable groups, whose step
+        counts live on the device (a CPU count would be frozen into the graph)."""
+        if not vt.cuda.is_available() or not vt.cuda.is_current_stream_capturing():
+            return
+        if not all(group.get("capturable", False) for group in self.param_groups):
+            raise RuntimeError(f"Attempting CUDA graph capture of step() for an instance of {type(self).__name__} "
+                               "but param_groups' capturable is False.")
 
     # ---- parameter groups
 

@@ -6,7 +6,8 @@ step counters torch keeps.
 """
 import vibetensor as vt
 from vibetensor import _C
-from vibetensor.optim._fused import add_to_steps, by_device_and_dtype, check_hyperparameter, check_unsupported
+from vibetensor.optim._fused import (add_to_steps, by_device_and_dtype, check_capturable_devices, check_hyperparameter,
+                                     check_unsupported)
 from vibetensor.optim.optimizer import Optimizer, _evaluate_closure, _get_value, _new_step, _params_with_grad
 
 __all__ = ["RMSprop"]
@@ -20,7 +21,7 @@ class RMSprop(Optimizer):
         check_hyperparameter("momentum value", momentum)
         check_hyperparameter("weight_decay value", weight_decay)
         check_hyperparameter("alpha value", alpha)
-        check_unsupported(differentiable, capturable)
+        check_unsupported(differentiable)
         defaults = dict(lr=lr, momentum=momentum, alpha=alpha, eps=eps, centered=centered, weight_decay=weight_decay,
                         capturable=capturable, foreach=foreach, maximize=maximize, differentiable=differentiable)
         super().__init__(params, defaults)
@@ -32,10 +33,11 @@ class RMSprop(Optimizer):
             group.setdefault("centered", False)
             group.setdefault("maximize", False)
 
-    def _state_of(self, p, momentum, centered):
+    def _state_of(self, p, group):
         state = self.state[p]
+        momentum, centered = _get_value(group["momentum"]), group["centered"]
         if len(state) == 0:
-            state["step"] = _new_step()
+            state["step"] = _new_step(p, group)
             state["square_avg"] = vt.zeros_like(p)
             if momentum > 0:
                 state["momentum_buffer"] = vt.zeros_like(p)
@@ -44,12 +46,16 @@ class RMSprop(Optimizer):
         return state
 
     def step(self, closure=None):
+        self._cuda_graph_capture_health_check()
         loss = _evaluate_closure(closure)
         for group in self.param_groups:
             momentum, centered = _get_value(group["momentum"]), group["centered"]
             for params in by_device_and_dtype(_params_with_grad(group)):
-                states = [self._state_of(p, momentum, centered) for p in params]
-                add_to_steps([state["step"] for state in states])
+                states = [self._state_of(p, group) for p in params]
+                steps = [state["step"] for state in states]
+                if group["capturable"]:
+                    check_capturable_devices(type(self).__name__, params, steps)
+                add_to_steps(steps)
                 _C._fused_rmsprop_(params, [p.grad for p in params], [s["square_avg"] for s in states],
                                    [s["grad_avg"] for s in states] if centered else [],
                                    [s["momentum_buffer"] for s in states] if momentum > 0 else [],
