@@ -187,14 +187,19 @@ CONV_LAYERS = {  # name: (input shape, out channels, kernel, stride, padding)
 def bench_conv(quick):
     print("\nconv2d, batch 32 (ms per call; float32 with TF32 allowed)")
     print(f"{'case':<40}{'vibetensor':>12}{'torch':>10}{'vt/torch':>10}")
-    torch.backends.cudnn.allow_tf32 = True
-    vt.backends.cuda.matmul.allow_tf32 = True  # vibetensor's conv is a matrix product
-    for dtype in ("bfloat16", "float32"):
-        for name, layer in CONV_LAYERS.items():
-            for backward in (False, True):
-                label = f"{dtype} {name}{' fwd+bwd' if backward else ''}"
-                v, t = per_library(label, lambda lib: conv_seconds(lib, dtype, layer, backward, quick) * 1e3)
-                print_row(label, v, t, 40, 3)
+    print(f"cuDNN: vibetensor {vt.backends.cudnn.version()}, torch {torch.backends.cudnn.version()}")
+    torch.backends.cudnn.allow_tf32 = vt.backends.cudnn.allow_tf32 = True
+    vt.backends.cuda.matmul.allow_tf32 = True  # a build without cuDNN runs conv as matrix products
+    for benchmark in (False, True):  # cuDNN's heuristics, then timing every algorithm once per shape
+        print(f"backends.cudnn.benchmark = {benchmark}")
+        torch.backends.cudnn.benchmark = vt.backends.cudnn.benchmark = benchmark
+        for dtype in ("bfloat16", "float32"):
+            for name, layer in CONV_LAYERS.items():
+                for backward in (False, True):
+                    label = f"{dtype} {name}{' fwd+bwd' if backward else ''}"
+                    v, t = per_library(label, lambda lib: conv_seconds(lib, dtype, layer, backward, quick) * 1e3)
+                    print_row(label, v, t, 40, 3)
+    torch.backends.cudnn.benchmark = vt.backends.cudnn.benchmark = False
 
 
 def conv_seconds(lib, dtype, layer, backward, quick):

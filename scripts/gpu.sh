@@ -59,12 +59,26 @@ cuda_tests=(tests/python/test_cuda_*.py tests/python/test_amp.py)
 step cuda-tests python3 -m pytest "${cuda_tests[@]}" -q -p no:cacheprovider -rs
 # Memory and race checks over the CUDA tests. API errors are not reported: the allocator's
 # out-of-memory tests make cudaMalloc fail on purpose, and every other failing call raises.
-# Racecheck reports hazards inside cuBLASLt's Hopper split-K GEMM kernels (nvjet_sm90_*splitK),
-# which order shared memory with asynchronous barriers (TMA, mbarrier); leaving them out with
-# --kernel-name-exclude made the sanitizer itself fail ("failed to handle a hardware exception").
 sanitize=(compute-sanitizer --error-exitcode 1 --report-api-errors no)
 step sanitizer-memcheck sharded 4 "${sanitize[@]}" --tool memcheck python3 -m pytest "${cuda_tests[@]}" -q -p no:cacheprovider
-step sanitizer-racecheck sharded 4 "${sanitize[@]}" --tool racecheck python3 -m pytest "${cuda_tests[@]}" -q -p no:cacheprovider
+
+# Racecheck also reports hazards inside cuBLAS's Hopper split-K GEMM kernels
+# (nvjet_sm90_*splitK). PyTorch's own matrix products report the same ones (on the H200 with
+# torch 2.11, through cuBLAS and cuBLASLt alike, for a 32x8192 @ 8192x32 half or bfloat16
+# product), so they are NVIDIA's; leaving those kernels out with --kernel-name-exclude made the
+# sanitizer itself fail. The step fails on any hazard in another kernel, or on a failing test;
+# its log shows every report.
+racecheck() {
+  sharded 4 compute-sanitizer --report-api-errors no --tool racecheck python3 -m pytest "${cuda_tests[@]}" -q \
+    -p no:cacheprovider
+  local rc=$? ours
+  ours=$(grep -h -E "(Race reported between|and) (Read|Write) access at" "$logs"/sanitizer-racecheck-*.log |
+    grep -v -E "access at nvjet_sm90_[A-Za-z0-9_]*splitK" | sort | uniq -c)
+  grep -h "RACECHECK SUMMARY" "$logs"/sanitizer-racecheck-*.log
+  [ -z "$ours" ] || { echo "hazards outside cuBLAS's split-K kernels:"; echo "$ours"; return 1; }
+  return $rc
+}
+step sanitizer-racecheck racecheck
 # The differential sweep of every registry op with vibetensor's tensors on the GPU (torch on the
 # CPU as the reference); an op without a CUDA kernel yet is counted as an expected failure.
 step cuda-sweep sharded 8 env VT_TEST_DEVICE=cuda python3 -m pytest tests/python/test_op_sweep.py -q -p no:cacheprovider -rfx

@@ -49,6 +49,16 @@ enum class MatmulFlag { AllowTF32, AllowFP16ReducedPrecisionReduction, AllowBF16
 bool matmul_flag(MatmulFlag flag);
 void set_matmul_flag(MatmulFlag flag, bool value);
 
+// Settings of the cuDNN convolutions (torch.backends.cudnn), kept in every build: whether
+// cuDNN runs them at all, whether float32 ones may use TF32 (on by default, as in torch),
+// whether each new shape benchmarks the algorithms instead of asking cuDNN's heuristics, and
+// whether only deterministic algorithms may be chosen.
+enum class CudnnFlag { Enabled, AllowTF32, Benchmark, Deterministic };
+bool cudnn_flag(CudnnFlag flag);
+void set_cudnn_flag(CudnnFlag flag, bool value);
+// The version of the cuDNN the build uses (90000 + 100 * minor + patch for 9.x), 0 without one.
+int cudnn_version();
+
 // A queue of work on one device: a value type over the cudaStream_t handle. The default
 // stream of a device is the legacy null stream (handle 0), as in PyTorch.
 class Stream {

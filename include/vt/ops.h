@@ -159,6 +159,10 @@ Tensor scaled_dot_product_attention(const Tensor& query, const Tensor& key, cons
 // conv2d with one group on a 4-D input whose arguments conv2d has checked (its fast path).
 Tensor _conv2d_dense(const Tensor& input, const Tensor& weight, const std::optional<Tensor>& bias, IntArrayRef stride,
                      IntArrayRef padding, IntArrayRef dilation);
+// Its gradients of input, weight and bias (those output_mask asks for), for the backward pass.
+std::tuple<Tensor, Tensor, Tensor> _conv2d_dense_backward(const Tensor& grad_output, const Tensor& input,
+                                                          const Tensor& weight, IntArrayRef stride, IntArrayRef padding,
+                                                          IntArrayRef dilation, std::array<bool, 3> output_mask);
 Tensor conv2d(const Tensor& input, const Tensor& weight, const std::optional<Tensor>& bias, IntArrayRef stride,
               IntArrayRef padding, IntArrayRef dilation, int64_t groups);
 Tensor conv1d(const Tensor& input, const Tensor& weight, const std::optional<Tensor>& bias, IntArrayRef stride,

@@ -49,6 +49,7 @@ Allocator* pinned_host_allocator() { no_cuda(); }
 void copy_device_bytes(void*, const void*, size_t, int) { no_cuda(); }
 Tensor pin_memory(const Tensor&) { no_cuda(); }
 bool is_pinned(const void*) { return false; }
+int cudnn_version() { return 0; }
 void record_stream(const Storage&, const Stream&) { no_cuda(); }
 
 MempoolId graph_pool_handle() { no_cuda(); }

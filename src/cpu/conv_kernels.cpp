@@ -11,14 +11,10 @@
 
 #include "src/cpu/sgemm.h"
 #include "src/cpu/vec_math.h"
+#include "src/ops/conv.h"
 #include "vt/dispatch.h"
 #include "vt/ops.h"
 #include "vt/parallel.h"
-
-namespace vt::conv {
-Tensor conv2d_dense_decomposed(const Tensor& x, const Tensor& weight, const std::optional<Tensor>& bias,
-                               IntArrayRef stride, IntArrayRef padding, IntArrayRef dilation);
-}  // namespace vt::conv
 
 namespace vt::cpu {
 namespace {

@@ -3,7 +3,11 @@
 // Differentiable on every backend through their parts, except one-group convolution, which is
 // its own op (_conv2d_dense: the CPU computes it without laying out the columns) with its
 // derivative written here.
+#include <atomic>
+
+#include "src/ops/conv.h"
 #include "vt/autograd/record.h"
+#include "vt/cuda.h"
 #include "vt/dispatch.h"
 #include "vt/ops.h"
 
@@ -245,8 +249,6 @@ Window2d dense_window(const Tensor& weight, IntArrayRef stride, IntArrayRef padd
   return window_of(std::vector<int64_t>{weight.size(2), weight.size(3)}, stride, padding, dilation, "conv2d");
 }
 
-// With G the output gradient as [O, N*L] and X the input's columns: dW = G X^T, dx =
-// col2im(W^T G), db = G summed over samples and pixels.
 Tensor conv2d_dense_grad(const Tensor& x, const Tensor& weight, const std::optional<Tensor>& bias, IntArrayRef stride,
                          IntArrayRef padding, IntArrayRef dilation) {
   Tensor out = autograd::below_autograd([&] { return _conv2d_dense(x, weight, bias, stride, padding, dilation); });
@@ -263,23 +265,13 @@ Tensor conv2d_dense_grad(const Tensor& x, const Tensor& weight, const std::optio
   if (!autograd::any_requires_grad({&x, &weight, &b})) return out;
   auto node = autograd::make_node("ConvolutionBackward0", {&x, &weight, &b},
                                   [=](autograd::FunctionNode& node, const autograd::TensorList& g) {
-    const Tensor& saved_x = node.saved(0);
-    const Tensor& saved_weight = node.saved(1);
-    Window2d w = dense_window(saved_weight, s, p, d);
-    int64_t n = g[0].size(0), out_channels = g[0].size(1);
-    Tensor grad = reshape(permute(g[0], std::vector<int64_t>{1, 0, 2, 3}), std::vector<int64_t>{out_channels, -1});
-    Tensor grad_x, grad_weight, grad_bias;
-    if (node.needs_input_grad(0)) {
-      Tensor cols = mm(t(reshape(saved_weight, std::vector<int64_t>{out_channels, -1})), grad);  // [CKK, N*L]
-      cols = permute(reshape(cols, std::vector<int64_t>{cols.size(0), n, -1}), std::vector<int64_t>{1, 0, 2});
-      grad_x = col2im(cols, std::vector<int64_t>{saved_x.size(2), saved_x.size(3)}, std::vector<int64_t>{w.kh, w.kw},
-                      std::vector<int64_t>{w.dh, w.dw}, std::vector<int64_t>{w.ph, w.pw},
-                      std::vector<int64_t>{w.sh, w.sw});
-    }
-    if (node.needs_input_grad(1)) {
-      grad_weight = reshape(mm(grad, t(columns_of(saved_x, w))), saved_weight.sizes());
-    }
-    if (node.needs_input_grad(2)) grad_bias = sum(g[0], std::vector<int64_t>{0, 2, 3});
+    const std::array<bool, 3> mask{node.needs_input_grad(0), node.needs_input_grad(1), node.needs_input_grad(2)};
+    // create_graph: the backward must itself be differentiable, so it is written in ops that are;
+    // otherwise the backend's kernel (cuDNN's on CUDA) computes it.
+    auto [grad_x, grad_weight, grad_bias] =
+        autograd::is_grad_enabled()
+            ? conv::conv2d_dense_backward_decomposed(g[0], node.saved(0), node.saved(1), s, p, d, mask)
+            : _conv2d_dense_backward(g[0], node.saved(0), node.saved(1), s, p, d, mask);
     return autograd::TensorList{grad_x, grad_weight, grad_bias};
   });
   node->save(x);
@@ -320,6 +312,19 @@ Tensor col2im_grad(const Tensor& self, IntArrayRef output_size, IntArrayRef kern
   return out;
 }
 
+// Called directly with inputs that require grad (torch differentiates it; we do not).
+std::tuple<Tensor, Tensor, Tensor> conv2d_dense_backward_autograd(const Tensor& grad_output, const Tensor& x,
+                                                                 const Tensor& weight, IntArrayRef stride,
+                                                                 IntArrayRef padding, IntArrayRef dilation,
+                                                                 std::array<bool, 3> output_mask) {
+  VT_CHECK_KIND(!autograd::is_grad_enabled() || !autograd::any_requires_grad({&grad_output, &x, &weight}),
+                ErrorKind::NotImplemented,
+                "the derivative of _conv2d_dense_backward is not implemented (differentiate conv2d with "
+                "create_graph=True instead)");
+  return autograd::below_autograd(
+      [&] { return _conv2d_dense_backward(grad_output, x, weight, stride, padding, dilation, output_mask); });
+}
+
 }  // namespace
 
 namespace conv {
@@ -339,7 +344,39 @@ Tensor conv2d_dense_decomposed(const Tensor& x, const Tensor& weight, const std:
   return out;
 }
 
+// With G the output gradient as [O, N*L] and X the input's columns: dW = G X^T, dx =
+// col2im(W^T G), db = G summed over samples and pixels.
+std::tuple<Tensor, Tensor, Tensor> conv2d_dense_backward_decomposed(const Tensor& grad_output, const Tensor& x,
+                                                                   const Tensor& weight, IntArrayRef stride,
+                                                                   IntArrayRef padding, IntArrayRef dilation,
+                                                                   std::array<bool, 3> output_mask) {
+  Window2d w = dense_window(weight, stride, padding, dilation);
+  int64_t n = grad_output.size(0), out_channels = grad_output.size(1);
+  Tensor grad = reshape(permute(grad_output, std::vector<int64_t>{1, 0, 2, 3}), std::vector<int64_t>{out_channels, -1});
+  Tensor grad_x, grad_weight, grad_bias;
+  if (output_mask[0]) {
+    Tensor cols = mm(t(reshape(weight, std::vector<int64_t>{out_channels, -1})), grad);  // [CKK, N*L]
+    const int64_t pixels = grad_output.size(2) * grad_output.size(3);  // not -1: n may be 0
+    cols = permute(reshape(cols, std::vector<int64_t>{cols.size(0), n, pixels}), std::vector<int64_t>{1, 0, 2});
+    grad_x = col2im(cols, std::vector<int64_t>{x.size(2), x.size(3)}, std::vector<int64_t>{w.kh, w.kw},
+                    std::vector<int64_t>{w.dh, w.dw}, std::vector<int64_t>{w.ph, w.pw}, std::vector<int64_t>{w.sh, w.sw});
+  }
+  if (output_mask[1]) grad_weight = reshape(mm(grad, t(columns_of(x, w))), weight.sizes());
+  if (output_mask[2]) grad_bias = sum(grad_output, std::vector<int64_t>{0, 2, 3});
+  return {grad_x, grad_weight, grad_bias};
+}
+
 }  // namespace conv
+
+namespace cuda {
+namespace {
+std::atomic<bool> g_cudnn_flags[] = {true, true, false, false};  // in CudnnFlag's order
+}  // namespace
+bool cudnn_flag(CudnnFlag flag) { return g_cudnn_flags[static_cast<int>(flag)].load(std::memory_order_relaxed); }
+void set_cudnn_flag(CudnnFlag flag, bool value) {
+  g_cudnn_flags[static_cast<int>(flag)].store(value, std::memory_order_relaxed);
+}
+}  // namespace cuda
 
 VT_REGISTRATION(conv_ops) {
   Registry& r = Registry::instance();
@@ -349,9 +386,15 @@ VT_REGISTRATION(conv_ops) {
   r.define("avg_pool2d(Tensor self, int[2] kernel_size, int[2] stride=[], int[2] padding=0, bool ceil_mode=False, bool count_include_pad=True, int? divisor_override=None) -> Tensor");
   r.define("adaptive_avg_pool2d(Tensor self, SymInt[2] output_size) -> Tensor");
   register_composite("conv2d", &conv2d_composite);
+  // The CPU's _conv2d_dense is in src/cpu/conv_kernels.cpp; CUDA's kernels are cuDNN's
+  // (src/cuda/conv_cudnn.cpp) or, in a build without cuDNN, the decomposed ones
+  // (src/cuda/conv_without_cudnn.cpp).
   r.define("_conv2d_dense(Tensor input, Tensor weight, Tensor? bias, int[2] stride, int[2] padding, int[2] dilation) -> Tensor");
-  register_kernel("_conv2d_dense", DispatchKey::CUDA, &conv::conv2d_dense_decomposed);  // CPU: src/cpu/conv_kernels.cpp
+  r.define("_conv2d_dense_backward(Tensor grad_output, Tensor input, Tensor weight, int[2] stride, int[2] padding, "
+           "int[2] dilation, bool[3] output_mask) -> (Tensor, Tensor, Tensor)");
   register_kernel("_conv2d_dense", DispatchKey::Autograd, &conv2d_dense_grad);
+  register_kernel("_conv2d_dense_backward", DispatchKey::CPU, &conv::conv2d_dense_backward_decomposed);
+  autograd::register_autograd("_conv2d_dense_backward", &conv2d_dense_backward_autograd);
   register_composite("conv1d", &conv1d_composite);
   register_composite("max_pool2d", &max_pool2d_composite);
   register_composite("avg_pool2d", &avg_pool2d_composite);
@@ -377,6 +420,14 @@ Tensor _conv2d_dense(const Tensor& input, const Tensor& weight, const std::optio
   static const TypedOp<Tensor(const Tensor&, const Tensor&, const std::optional<Tensor>&, IntArrayRef, IntArrayRef,
                               IntArrayRef)> op("_conv2d_dense");
   return op(input, weight, bias, stride, padding, dilation);
+}
+std::tuple<Tensor, Tensor, Tensor> _conv2d_dense_backward(const Tensor& grad_output, const Tensor& input,
+                                                          const Tensor& weight, IntArrayRef stride, IntArrayRef padding,
+                                                          IntArrayRef dilation, std::array<bool, 3> output_mask) {
+  static const TypedOp<std::tuple<Tensor, Tensor, Tensor>(const Tensor&, const Tensor&, const Tensor&, IntArrayRef,
+                                                          IntArrayRef, IntArrayRef, std::array<bool, 3>)>
+      op("_conv2d_dense_backward");
+  return op(grad_output, input, weight, stride, padding, dilation, output_mask);
 }
 Tensor conv1d(const Tensor& input, const Tensor& weight, const std::optional<Tensor>& bias, IntArrayRef stride,
               IntArrayRef padding, IntArrayRef dilation, int64_t groups) {

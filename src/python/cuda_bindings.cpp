@@ -173,6 +173,15 @@ void bind_cuda(nb::module_& m, nb::class_<Tensor>& cls) {
         [] { return cuda::matmul_flag(MatmulFlag::AllowBF16ReducedPrecisionReduction); });
   m.def("_set_cublas_allow_bf16_reduced_precision_reduction",
         [](bool allow) { cuda::set_matmul_flag(MatmulFlag::AllowBF16ReducedPrecisionReduction, allow); });
+  // torch._C's names for torch.backends.cudnn's settings.
+  using cuda::CudnnFlag;
+  for (auto [name, flag] : {std::pair{"enabled", CudnnFlag::Enabled}, std::pair{"benchmark", CudnnFlag::Benchmark},
+                            std::pair{"deterministic", CudnnFlag::Deterministic},
+                            std::pair{"allow_tf32", CudnnFlag::AllowTF32}}) {
+    m.def((std::string("_get_cudnn_") + name).c_str(), [flag] { return cuda::cudnn_flag(flag); });
+    m.def((std::string("_set_cudnn_") + name).c_str(), [flag](bool value) { cuda::set_cudnn_flag(flag, value); });
+  }
+  m.def("_cudnn_version", [] { return cuda::cudnn_version(); });
 
   m.def("_cuda_record_memory_history", [](bool enabled) {
     for (int d = 0; d < cuda::device_count(); ++d) {

@@ -2932,6 +2932,14 @@ def gelu_grad(m, x, approximate="none"):
     return m.autograd.grad(out, x, grad)[0]
 
 
+def conv2d_grads(m, x, w, b=None, **kwargs):
+    inputs = [t.detach().requires_grad_() for t in (x, w, b) if t is not None]
+    out = m.nn.functional.conv2d(*inputs, **kwargs)
+    # -0.75 .. 0.75 in steps of 0.25: exact in every dtype, the same in both libraries
+    steps = m.arange(out.numel(), device=out.device).remainder(7).sub(3).to(out.dtype)
+    return m.autograd.grad(out, inputs, (steps / 4).reshape(out.shape))
+
+
 def gelu_grad_samples(dtype, kind):
     shapes = {"basic": [(3, 4), ()], "empty": [(0, 3)], "noncontig": [(4, 6)], "large": [(64, 129)]}[kind]
     for i, shape in enumerate(shapes):
@@ -2951,6 +2959,15 @@ add(OpInfo("native_layer_norm", fn=native_layer_norm_fn, samples=norm_samples("l
     OpInfo("native_layer_norm_backward", fn=layer_norm_grads, samples=norm_samples("layer_norm"), dtypes=FLOATS,
            tol={**NN_TOL, "float16": (1e-2, 0.12)}, kinds=tuple(k for k in KINDS if k in norm_cases("layer_norm")),
            errors=err(ErrorInput("int64", T((3, 4), "int64"), T((4,), "int64")))),
+    # one-group conv2d's gradients (conv2d's cases with groups=1; both libraries differentiate them)
+    # The weight's gradient sums 12800 products in the large case: float32 and float16 need room.
+    OpInfo("_conv2d_dense_backward", fn=conv2d_grads, dtypes=FLOATS,
+           tol=dict(CONV_TOL, float32=(1e-4, 1e-3), float16=(2e-2, 2e-2)),
+           samples=nn_samples({kind: [(shapes, kw) for shapes, kw in cases if kw.get("groups", 1) == 1
+                                      and isinstance(kw.get("padding", 0), int) and len(shapes[0]) == 4]
+                               for kind, cases in conv_cases(2).items() if kind != "padding_same"}),
+           kinds=("basic", "empty", "noncontig", "large"),
+           errors=err(ErrorInput("int64", T((2, 3, 6, 5), "int64"), T((4, 3, 3, 2), "int64")))),
     OpInfo("gelu_backward", fn=gelu_grad, samples=gelu_grad_samples, dtypes=FLOATS, tol=NN_TOL,
            kinds=("basic", "empty", "noncontig", "large"),
            errors=err(ErrorInput("int64", T((3, 4), "int64")))))

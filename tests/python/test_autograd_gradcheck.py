@@ -477,6 +477,7 @@ NOT_DIFFERENTIABLE = {
     "_log_softmax_backward_data": None,
     "gelu_backward": None,  # gradgradcheck of gelu covers its recorded form
     "native_layer_norm_backward": None,  # gradgradcheck of layer_norm covers the recorded backward
+    "_conv2d_dense_backward": None,  # gradgradcheck of _conv2d_dense covers the recorded backward
     # gradgradcheck of scaled_dot_product_attention covers the recorded backward
     "_scaled_dot_product_flash_attention_for_cpu_backward": None,
     # one category per row has all the probability, so the draw is deterministic

@@ -122,8 +122,9 @@ ATEN_OVERLOAD = {
 # of the out-of-place op.
 NOT_IN_ATEN = {"maximum_": "maximum", "minimum_": "minimum"}
 # Ops ATen has no counterpart of: torch's RMSprop is a chain of foreach ops, ours one fused step;
-# torch's one-group conv2d goes through `convolution` and its backend choice, ours one op.
-VIBETENSOR_ONLY = {"_fused_rmsprop_", "_conv2d_dense"}
+# torch's one-group conv2d goes through `convolution` and its backend choice, ours one op (and
+# one op for its gradients, where torch has convolution_backward).
+VIBETENSOR_ONLY = {"_fused_rmsprop_", "_conv2d_dense", "_conv2d_dense_backward"}
 # Arguments that only ATen has (layouts, memory formats, pinning): vibetensor may leave them out.
 ATEN_ONLY_ARGUMENTS = {"memory_format", "layout", "pin_memory", "non_blocking", "implicit"}
 

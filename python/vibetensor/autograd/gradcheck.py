@@ -87,7 +87,7 @@ def gradgradcheck(func, inputs, grad_outputs=None, *, eps=1e-6, atol=1e-5, rtol=
     if grad_outputs is None:
         # Deterministic, distinct weights for the vector-Jacobian product.
         grad_outputs = [(vt.arange(o.numel(), dtype=vt.float64) / (o.numel() + 1) + 0.5).reshape(o.shape)
-                        .to(o.dtype).requires_grad_() for o in outputs]
+                        .to(dtype=o.dtype, device=o.device).requires_grad_() for o in outputs]
     differentiable = _differentiable_inputs(inputs)
     count = len(inputs)
 
