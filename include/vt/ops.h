@@ -320,6 +320,8 @@ Tensor addcmul(const Tensor& self, const Tensor& tensor1, const Tensor& tensor2,
 Tensor addcdiv(const Tensor& self, const Tensor& tensor1, const Tensor& tensor2, const Scalar& value = 1);
 // |self - other| <= atol + rtol * |other| elementwise (torch.isclose).
 Tensor isclose(const Tensor& self, const Tensor& other, double rtol = 1e-05, double atol = 1e-08, bool equal_nan = false);
+// Whether each element's sign bit is set (-0.0 and negative NaN included) (torch.signbit).
+Tensor signbit(const Tensor& self);
 // ---- linear algebra composites (src/ops/linalg_composite.cpp)
 Tensor einsum(std::string_view equation, std::span<const Tensor> tensors);
 Tensor tensordot(const Tensor& self, const Tensor& other, IntArrayRef dims_self, IntArrayRef dims_other);

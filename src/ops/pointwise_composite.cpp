@@ -1,5 +1,5 @@
 // Pointwise ops composed of the unary and binary ops (so broadcasting, type promotion and
-// derivatives come from them): lerp, addcmul, addcdiv, isclose.
+// derivatives come from them): lerp, addcmul, addcdiv, isclose, signbit.
 #include "vt/dispatch.h"
 #include "vt/ops.h"
 
@@ -55,6 +55,18 @@ Tensor isclose_composite(const Tensor& self, const Tensor& other, double rtol, d
   return logical_or(close, logical_and(isfinite(actual), le(actual, allowed)));
 }
 
+// Whether the sign bit is set: copysign reads it for floats, so -0.0 and a negative NaN count;
+// for integers it is x < 0; bool and unsigned values have none.
+Tensor signbit_composite(const Tensor& self) {
+  if (is_floating_point(self.dtype())) {
+    return lt(copysign(full(self.sizes(), 1, self.dtype(), self.device()), self), scalar_to_tensor(0));
+  }
+  if (self.dtype() == ScalarType::Bool || self.dtype() == ScalarType::UInt8) {
+    return zeros(self.sizes(), ScalarType::Bool, self.device());
+  }
+  return lt(self, scalar_to_tensor(0));
+}
+
 }  // namespace
 
 VT_REGISTRATION(pointwise_composite_ops) {
@@ -69,6 +81,8 @@ VT_REGISTRATION(pointwise_composite_ops) {
   r.define("isclose(Tensor self, Tensor other, float rtol=1e-05, float atol=1e-08, bool equal_nan=False) -> Tensor");
   register_composite("addcdiv", &addcdiv_composite);
   register_composite("isclose", &isclose_composite);
+  r.define("signbit(Tensor self) -> Tensor");
+  register_composite("signbit", &signbit_composite);
 }
 
 Tensor lerp(const Tensor& self, const Tensor& end, const Scalar& weight) {
@@ -91,6 +105,11 @@ Tensor addcdiv(const Tensor& self, const Tensor& tensor1, const Tensor& tensor2,
 Tensor isclose(const Tensor& self, const Tensor& other, double rtol, double atol, bool equal_nan) {
   static const TypedOp<Tensor(const Tensor&, const Tensor&, double, double, bool)> op("isclose");
   return op(self, other, rtol, atol, equal_nan);
+}
+
+Tensor signbit(const Tensor& self) {
+  static const TypedOp<Tensor(const Tensor&)> op("signbit");
+  return op(self);
 }
 
 }  // namespace vt

@@ -90,6 +90,7 @@ void bind_math(nb::module_& m, nb::class_<Tensor>& cls) {
   }, nb::arg("tensor1"), nb::arg("tensor2"), nb::kw_only(), nb::arg("value") = 1);
   bind_both(cls, m, "isclose", &isclose, nb::arg("other"), nb::arg("rtol") = 1e-05, nb::arg("atol") = 1e-08,
             nb::arg("equal_nan") = false);
+  bind_both(cls, m, "signbit", &signbit);
 
   // einsum(equation, *operands) or einsum(equation, [operands]); *args like torch's signature.
   m.def("einsum", [](nb::args args) {

@@ -2679,6 +2679,9 @@ add(
                         *([ErrorInput("int_division", T((3,), "int64"), T((3,), "int64"), T((3,), "int64", 1, 3))]
                           if op == "addcdiv" else [])))
       for op in ("addcmul", "addcdiv")],
+    OpInfo("signbit", method="signbit", dtypes=ALL, variants=("method",),
+           kinds=("basic", "0dim", "empty", "noncontig", "large"), samples=unary_samples(),
+           errors=err(NOT_A_TENSOR)),
     OpInfo("isclose", method="isclose", dtypes=STD, variants=("method",),
            kinds=("basic", "0dim", "empty", "broadcast", "noncontig", "large"),
            samples=isclose_samples,

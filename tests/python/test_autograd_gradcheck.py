@@ -471,6 +471,7 @@ NOT_DIFFERENTIABLE = {
     "one_hot": Sample(lambda m, x: m.nn.functional.one_hot((x > 0).long(), 2), (2, 3)),
     "nonzero": Sample(lambda m, x: m.nonzero(x > 0), (2, 3)),
     "isclose": Sample(lambda m, x: m.isclose(x, x * 1.5, rtol=0.4), (2, 3)),
+    "signbit": Sample(lambda m, x: m.signbit(x), (2, 3)),
     # Backward kernels: used by the backward pass without create_graph; with it, the backward is
     # recorded in differentiable ops (gradgradcheck of softmax above covers that path).
     "_softmax_backward_data": None,
