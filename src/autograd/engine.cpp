@@ -48,10 +48,13 @@ void accumulate(Tensor& slot, Tensor grad) {
   slot = slot.defined() ? add(slot, grad) : std::move(grad);
 }
 
-// The stream `node` runs on, when that is not already the current stream of its device.
+// The stream `node` runs on, when that is not already the current device and stream.
 std::optional<cuda::Stream> stream_to_enter(const Node& node) {
   const std::optional<cuda::Stream>& stream = node.stream();
-  if (!stream || *stream == cuda::current_stream(stream->device())) return std::nullopt;
+  if (!stream) return std::nullopt;
+  if (*stream == cuda::current_stream(stream->device()) && cuda::current_device() == stream->device()) {
+    return std::nullopt;
+  }
   return stream;
 }
 
@@ -75,17 +78,29 @@ void deliver(Tensor& slot, Tensor grad, const Node& receiver) {
   accumulate(slot, std::move(grad));
 }
 
-// Streams the backward ran nodes on; the caller's current streams wait for them at the end.
+// Streams the backward ran nodes on; the caller's current streams wait for them at the end,
+// also when a node throws (the work already queued must not race the caller's, and a capture
+// needs every stream it forked joined back).
 class StreamsUsed {
  public:
+  StreamsUsed() = default;
+  StreamsUsed(const StreamsUsed&) = delete;
+  StreamsUsed& operator=(const StreamsUsed&) = delete;
+  ~StreamsUsed() {
+    try {
+      join_current();
+    } catch (...) {  // unwinding from another error already: that one is reported
+    }
+  }
   void add(const std::optional<cuda::Stream>& stream) {
     if (stream && std::find(streams_.begin(), streams_.end(), *stream) == streams_.end()) streams_.push_back(*stream);
   }
-  void join_current() const {
+  void join_current() {
     for (const cuda::Stream& stream : streams_) {
       const cuda::Stream current = cuda::current_stream(stream.device());
       if (current != stream) current.wait_stream(stream);
     }
+    streams_.clear();
   }
 
  private:

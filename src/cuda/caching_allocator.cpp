@@ -305,17 +305,18 @@ struct CachingAllocator::Impl {
 
     size_t segment_size = segment_size_for(size);
     void* ptr = raw_allocate(segment_size);
-    if (ptr == nullptr) {
+    if (ptr == nullptr && !capture_underway()) {
       // Out of room: give back what the cache holds (after the device stops using it) and
       // retry. Pending frees complete after the synchronize and may now fit the request.
+      // (Not during a capture: a synchronize would invalidate it.)
       synchronize();
       process_pending_frees();
       release_free_segments();
       stats.num_alloc_retries++;
       if (Block* b = find_free_block(is_small, pool, stream, size)) return take_block(b, size, nbytes, history);
       ptr = raw_allocate(segment_size);
-      if (ptr == nullptr) fail_out_of_memory(nbytes, segment_size);
     }
+    if (ptr == nullptr) fail_out_of_memory(nbytes, segment_size);
     return take_block(new_segment(ptr, segment_size, is_small, pool, stream), size, nbytes, history);
   }
 
@@ -433,6 +434,8 @@ void CachingAllocator::record_stream(void* ptr, StreamHandle stream) {
 
 void CachingAllocator::empty_cache() {
   std::lock_guard<std::mutex> lock(impl_->mutex);
+  VT_CHECK(!impl_->capture_underway(), "empty_cache(): not allowed while a CUDA graph capture is underway (its "
+           "synchronize would invalidate the capture)");
   impl_->synchronize();
   impl_->process_pending_frees();
   impl_->release_free_segments();

@@ -322,8 +322,13 @@ std::optional<Problem> cudnn_problem(const Tensor& x, const Tensor& weight, IntA
   for (const Tensor* t : same_dtype) {
     if (t->dtype() != dtype || t->device() != x.device()) return std::nullopt;
   }
-  if (x.dim() != 4 || weight.dim() != 4 || stride.size() != 2 || padding.size() != 2 || dilation.size() != 2) {
+  // Arguments the decomposed kernels refuse go there, to be refused with their errors.
+  if (x.dim() != 4 || weight.dim() != 4 || stride.size() != 2 || padding.size() != 2 || dilation.size() != 2 ||
+      x.size(1) != weight.size(1)) {
     return std::nullopt;
+  }
+  for (int i = 0; i < 2; ++i) {
+    if (stride[i] <= 0 || dilation[i] <= 0 || padding[i] < 0) return std::nullopt;
   }
   const int64_t oh = (x.size(2) + 2 * padding[0] - dilation[0] * (weight.size(2) - 1) - 1) / stride[0] + 1;
   const int64_t ow = (x.size(3) + 2 * padding[1] - dilation[1] * (weight.size(3) - 1) - 1) / stride[1] + 1;
@@ -356,8 +361,10 @@ std::optional<Problem> cudnn_problem(const Tensor& x, const Tensor& weight, IntA
 
 Tensor conv2d_cudnn(const Tensor& x, const Tensor& weight, const std::optional<Tensor>& bias, IntArrayRef stride,
                     IntArrayRef padding, IntArrayRef dilation) {
-  std::optional<Problem> p = bias ? cudnn_problem(x, weight, stride, padding, dilation, {&weight, &*bias})
-                                  : cudnn_problem(x, weight, stride, padding, dilation, {&weight});
+  const bool bias_fits = !bias || (bias->dim() == 1 && bias->size(0) == weight.size(0));
+  std::optional<Problem> p = !bias_fits ? std::nullopt
+                             : bias     ? cudnn_problem(x, weight, stride, padding, dilation, {&weight, &*bias})
+                                        : cudnn_problem(x, weight, stride, padding, dilation, {&weight});
   if (!p) return conv::conv2d_dense_decomposed(x, weight, bias, stride, padding, dilation);
   DeviceGuard guard(p->device);
   const Tensor input = contiguous(x), filter = contiguous(weight);

@@ -105,6 +105,8 @@ constexpr int kArgumentBytes = 4000;
 struct TablePiece {
   unsigned char bytes[kArgumentBytes];
 };
+// With the target pointer and the count: within the 4 KiB of arguments every launch may take.
+static_assert(sizeof(TablePiece) + sizeof(void*) + sizeof(int) <= 4096);
 
 __global__ void write_table_kernel(unsigned char* target, TablePiece piece, int count) {
   for (int i = threadIdx.x; i < count; i += blockDim.x) target[i] = piece.bytes[i];

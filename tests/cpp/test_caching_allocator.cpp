@@ -330,6 +330,24 @@ TEST_F(CachingAllocatorTest, OutOfMemoryPathCompletesPendingFrees) {
   alloc->free(c);
 }
 
+TEST_F(CachingAllocatorTest, RunningOutDuringACaptureRaisesWithoutSynchronizing) {
+  // A synchronize would invalidate the capture: the cache is not emptied, the error comes at once.
+  make(30 * MiB);
+  alloc->begin_allocate_to_pool(7, s1);
+  try {
+    alloc->allocate(2 * GiB, s1);
+    FAIL() << "expected an OutOfMemory error";
+  } catch (const vt::Error& e) {
+    EXPECT_EQ(e.kind(), vt::ErrorKind::OutOfMemory);
+  }
+  EXPECT_THROW(alloc->empty_cache(), vt::Error);
+  EXPECT_EQ(device->syncs, 0);
+  EXPECT_EQ(alloc->stats().num_alloc_retries, 0);
+  alloc->end_allocate_to_pool(s1);
+  alloc->empty_cache();  // allowed again
+  alloc->release_pool(7);
+}
+
 TEST_F(CachingAllocatorTest, HopelessRequestRaisesOutOfMemory) {
   make(30 * MiB);
   void* live = alloc->allocate(3 * MiB, s1);

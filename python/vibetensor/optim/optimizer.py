@@ -114,7 +114,11 @@ def _get_scalar_dtype():
 
 def _new_step(param=None, group=None):
     """A fresh `state["step"]`: a 0-dim tensor (torch keeps step as a tensor, not an int). A
-    capturable group keeps it on the param's device, where a captured step counts it."""
+    capturable group keeps it on the param's device, where a captured step counts it. State
+    made during a capture would be made again by every replay: a step must run before."""
+    if vt.cuda.is_available() and vt.cuda.is_current_stream_capturing():
+        raise RuntimeError("optimizer.step(): the optimizer's state does not exist yet; run a step (warm up) before "
+                           "capturing one in a CUDA graph")
     device = param.device if group is not None and group.get("capturable", False) else "cpu"
     return vt.zeros((), dtype=_get_scalar_dtype(), device=device)
 
