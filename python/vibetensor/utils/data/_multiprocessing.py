@@ -147,9 +147,14 @@ class MultiProcessingDataLoaderIter(BaseDataLoaderIter):
         if self._shutdown:
             return
         self._shutdown = True
-        self._done_event.set()  # workers skip any task still queued
-        for index_queue in self._index_queues:
-            index_queue.put(None)
+        # Each signal on its own: when the cycle collector frees the iterator, it may have
+        # finalized the event or a queue first, and the workers must still be stopped below.
+        signals = [self._done_event.set] + [lambda q=q: q.put(None) for q in self._index_queues]
+        for signal in signals:  # done_event: workers skip any task still queued
+            try:
+                signal()
+            except (ValueError, OSError):
+                pass
         for worker in self._workers:
             worker.join(timeout=_JOIN_SECONDS)
             if worker.is_alive():  # stuck in a long batch or in user code: stop it
