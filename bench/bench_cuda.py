@@ -186,8 +186,8 @@ CONV_LAYERS = {  # name: (input shape, out channels, kernel, stride, padding)
 
 def bench_conv(quick):
     print("\nconv2d, batch 32 (ms per call; float32 with TF32 allowed)")
-    print(f"{'case':<40}{'vibetensor':>12}{'torch':>10}{'vt/torch':>10}")
     print(f"cuDNN: vibetensor {vt.backends.cudnn.version()}, torch {torch.backends.cudnn.version()}")
+    print(f"{'case':<40}{'vibetensor':>12}{'torch':>10}{'vt/torch':>10}")
     torch.backends.cudnn.allow_tf32 = vt.backends.cudnn.allow_tf32 = True
     vt.backends.cuda.matmul.allow_tf32 = True  # a build without cuDNN runs conv as matrix products
     for benchmark in (False, True):  # cuDNN's heuristics, then timing every algorithm once per shape

@@ -163,6 +163,14 @@ Tensor benchmark_workspace(size_t wanted, Device device) {
   }
 }
 
+// cuDNN's alpha and beta: double for double data, float for the others.
+const void* scaling(ScalarType dtype, double value) {
+  static const double doubles[] = {0.0, 1.0};
+  static const float floats[] = {0.0f, 1.0f};
+  const int i = value == 0.0 ? 0 : 1;
+  return dtype == ScalarType::Float64 ? static_cast<const void*>(&doubles[i]) : &floats[i];
+}
+
 // The three directions' calls to cuDNN: heuristics, benchmark, workspace size and the run.
 struct Operands {
   const void* x;
@@ -283,14 +291,10 @@ const std::vector<Choice>& choices_for(cudnnHandle_t handle, const Setup& setup,
 
 // Runs direction D with the first algorithm whose workspace can be allocated.
 template <Direction D>
-void run(const Problem& p, const Operands& o) {
+void run(const Problem& p, const Setup& setup, const Operands& o) {
   cudnnHandle_t handle = handle_on(p.device);
-  Setup setup(p);
-  const double one_double = 1.0, zero_double = 0.0;
-  const float one_float = 1.0f, zero_float = 0.0f;
-  const bool is_double = p.dtype == ScalarType::Float64;
-  const void* one = is_double ? static_cast<const void*>(&one_double) : &one_float;
-  const void* zero = is_double ? static_cast<const void*>(&zero_double) : &zero_float;
+  const void* one = scaling(p.dtype, 1.0);
+  const void* zero = scaling(p.dtype, 0.0);
   const std::vector<Choice>& choices = choices_for<D>(handle, setup, p, o);
   for (size_t i = 0; i < choices.size(); ++i) {
     setup.set_math(choices[i].math);
@@ -369,18 +373,15 @@ Tensor conv2d_cudnn(const Tensor& x, const Tensor& weight, const std::optional<T
   DeviceGuard guard(p->device);
   const Tensor input = contiguous(x), filter = contiguous(weight);
   Tensor out = empty_tensor(std::vector<int64_t>(p->y.begin(), p->y.end()), p->dtype, x.device());
-  run<Direction::Forward>(*p, Operands{input.data_ptr(), filter.data_ptr(), nullptr, out.data_ptr()});
+  const Setup setup(*p);
+  run<Direction::Forward>(*p, setup, Operands{input.data_ptr(), filter.data_ptr(), nullptr, out.data_ptr()});
   if (bias) {
     const Tensor b = contiguous(*bias);
-    TensorDescriptor bias_desc, out_desc;
-    const cudnnDataType_t data = data_type(p->dtype);
-    VT_CUDNN_CHECK(cudnnSetTensor4dDescriptor(bias_desc.get(), CUDNN_TENSOR_NCHW, data, 1, p->y[1], 1, 1));
+    TensorDescriptor bias_desc;
     VT_CUDNN_CHECK(
-        cudnnSetTensor4dDescriptor(out_desc.get(), CUDNN_TENSOR_NCHW, data, p->y[0], p->y[1], p->y[2], p->y[3]));
-    const double one_double = 1.0;
-    const float one_float = 1.0f;
-    const void* one = p->dtype == ScalarType::Float64 ? static_cast<const void*>(&one_double) : &one_float;
-    VT_CUDNN_CHECK(cudnnAddTensor(handle_on(p->device), one, bias_desc.get(), b.data_ptr(), one, out_desc.get(),
+        cudnnSetTensor4dDescriptor(bias_desc.get(), CUDNN_TENSOR_NCHW, data_type(p->dtype), 1, p->y[1], 1, 1));
+    const void* one = scaling(p->dtype, 1.0);
+    VT_CUDNN_CHECK(cudnnAddTensor(handle_on(p->device), one, bias_desc.get(), b.data_ptr(), one, setup.y.get(),
                                   out.data_ptr()));
   }
   return out;
@@ -397,14 +398,16 @@ std::tuple<Tensor, Tensor, Tensor> conv2d_backward_cudnn(const Tensor& grad_outp
   }
   DeviceGuard guard(p->device);
   const Tensor grad = contiguous(grad_output), input = contiguous(x), filter = contiguous(weight);
+  const Setup setup(*p);
   Tensor grad_x, grad_weight, grad_bias;
   if (output_mask[0]) {
     grad_x = empty_tensor(x.sizes(), p->dtype, x.device());
-    run<Direction::BackwardData>(*p, Operands{nullptr, filter.data_ptr(), grad.data_ptr(), grad_x.data_ptr()});
+    run<Direction::BackwardData>(*p, setup, Operands{nullptr, filter.data_ptr(), grad.data_ptr(), grad_x.data_ptr()});
   }
   if (output_mask[1]) {
     grad_weight = empty_tensor(weight.sizes(), p->dtype, x.device());
-    run<Direction::BackwardFilter>(*p, Operands{input.data_ptr(), nullptr, grad.data_ptr(), grad_weight.data_ptr()});
+    run<Direction::BackwardFilter>(*p, setup,
+                                   Operands{input.data_ptr(), nullptr, grad.data_ptr(), grad_weight.data_ptr()});
   }
   if (output_mask[2]) grad_bias = sum(grad_output, std::vector<int64_t>{0, 2, 3});
   return {grad_x, grad_weight, grad_bias};

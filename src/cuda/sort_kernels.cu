@@ -34,6 +34,7 @@ constexpr int kThreads = 256;
 // Rows at least this long sort one at a time with the device-wide radix sort; shorter ones
 // share one segmented sort (whose one block per row would leave a long row slow).
 constexpr int64_t kLongRow = int64_t{1} << 14;
+constexpr int64_t kBlockRow = 4096;  // the longest row that sorts inside one block
 
 unsigned blocks_for(int64_t n) {
   return static_cast<unsigned>(std::clamp<int64_t>((n + kThreads - 1) / kThreads, 1, int64_t{1} << 16));
@@ -131,8 +132,6 @@ void* device_bytes(Tensor& holder, size_t bytes, Device device) {
                         device);
   return holder.data_ptr();
 }
-
-constexpr int64_t kBlockRow = 4096;  // the longest row block_sort_rows sorts
 
 // order[r, :] = the positions of row r's keys in sorted (stable) order, for `rows` rows of n.
 template <class K>

@@ -56,15 +56,10 @@ Tensor isclose_composite(const Tensor& self, const Tensor& other, double rtol, d
 }
 
 // Whether the sign bit is set: copysign reads it for floats, so -0.0 and a negative NaN count;
-// for integers it is x < 0; bool and unsigned values have none.
+// for integers and bool it is x < 0.
 Tensor signbit_composite(const Tensor& self) {
-  if (is_floating_point(self.dtype())) {
-    return lt(copysign(full(self.sizes(), 1, self.dtype(), self.device()), self), scalar_to_tensor(0));
-  }
-  if (self.dtype() == ScalarType::Bool || self.dtype() == ScalarType::UInt8) {
-    return zeros(self.sizes(), ScalarType::Bool, self.device());
-  }
-  return lt(self, scalar_to_tensor(0));
+  const Tensor signed_one = is_floating_point(self.dtype()) ? copysign(scalar_to_tensor(1.0), self) : self;
+  return lt(signed_one, scalar_to_tensor(0));
 }
 
 }  // namespace
@@ -77,11 +72,11 @@ VT_REGISTRATION(pointwise_composite_ops) {
   r.define("addcdiv(Tensor self, Tensor tensor1, Tensor tensor2, *, Scalar value=1) -> Tensor");
   register_composite("lerp.Scalar", &lerp_scalar_composite);
   register_composite("lerp.Tensor", &lerp_tensor_composite);
-  register_composite("addcmul", &addcmul_composite);
   r.define("isclose(Tensor self, Tensor other, float rtol=1e-05, float atol=1e-08, bool equal_nan=False) -> Tensor");
+  r.define("signbit(Tensor self) -> Tensor");
+  register_composite("addcmul", &addcmul_composite);
   register_composite("addcdiv", &addcdiv_composite);
   register_composite("isclose", &isclose_composite);
-  r.define("signbit(Tensor self) -> Tensor");
   register_composite("signbit", &signbit_composite);
 }
 

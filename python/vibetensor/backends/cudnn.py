@@ -26,12 +26,6 @@ def is_available():
     return version() is not None
 
 
-def is_acceptable(tensor):
-    """Whether cuDNN may run on `tensor`: a CUDA tensor of a floating dtype, with cuDNN built and enabled."""
-    return (_C._get_cudnn_enabled() and tensor.device.type == "cuda" and is_available()
-            and tensor.dtype.is_floating_point)
-
-
 @contextmanager
 def flags(enabled=False, benchmark=False, benchmark_limit=10, deterministic=False, allow_tf32=True):
     """Sets the four settings for a block (torch's defaults for those not given) and restores them."""
