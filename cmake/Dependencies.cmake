@@ -20,3 +20,9 @@ message(STATUS "vibetensor: CUDA backend ${VT_WITH_CUDA}")
 if(VT_NODE)
   message(FATAL_ERROR "VT_NODE: the Node.js addon is not part of the build yet")
 endif()
+
+# The safetensors header parser's JSON (header-only).
+find_package(nlohmann_json 3.10 QUIET)
+if(NOT nlohmann_json_FOUND)
+  message(FATAL_ERROR "nlohmann-json not found: apt-get install nlohmann-json3-dev")
+endif()

@@ -69,7 +69,7 @@ step sanitizer-memcheck sharded 4 "${sanitize[@]}" --tool memcheck python3 -m py
 # sanitizer itself fail. The step fails on any hazard in another kernel, or on a failing test;
 # its log shows every report.
 racecheck() {
-  sharded 4 compute-sanitizer --report-api-errors no --tool racecheck python3 -m pytest "${cuda_tests[@]}" -q \
+  sharded 8 compute-sanitizer --report-api-errors no --tool racecheck python3 -m pytest "${cuda_tests[@]}" -q \
     -p no:cacheprovider
   local rc=$? ours
   ours=$(grep -h -E "(Race reported between|and) (Read|Write) access at" "$logs"/sanitizer-racecheck-*.log |

@@ -2,7 +2,7 @@
 # Installs what building and testing vibetensor needs on Debian 12, skipping what is there.
 set -euo pipefail
 
-apt_packages=(cmake ninja-build g++ libopenblas-dev libgtest-dev dataset-fashion-mnist)
+apt_packages=(cmake ninja-build g++ libopenblas-dev libgtest-dev nlohmann-json3-dev clang dataset-fashion-mnist)
 missing=()
 for package in "${apt_packages[@]}"; do
   dpkg -s "$package" >/dev/null 2>&1 || missing+=("$package")

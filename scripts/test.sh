@@ -9,5 +9,8 @@ bash scripts/build.sh
 echo "== C++ tests (GoogleTest under CTest)"
 ctest --test-dir build/python --output-on-failure -j 2
 
+echo "== safetensors header fuzzing (libFuzzer under AddressSanitizer and UBSan, 60 s)"
+bash tests/fuzz/run.sh 60
+
 echo "== Python tests (pytest, differential against PyTorch)"
 cd /tmp && python3 -m pytest "$OLDPWD/tests/python" -q -p no:cacheprovider

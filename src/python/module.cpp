@@ -244,4 +244,5 @@ NB_MODULE(_C, m) {
   bind_registry(m);
   bind_profiler(m);
   bind_cuda(m, tensor_class);
+  bind_safetensors(m);
 }
