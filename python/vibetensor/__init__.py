@@ -13,6 +13,7 @@ from vibetensor.amp import autocast
 from vibetensor.autograd import enable_grad, inference_mode, is_grad_enabled, no_grad, set_grad_enabled
 from vibetensor._tensor_str import set_printoptions, tensor_repr as _tensor_repr
 from vibetensor.serialization import load, save
+from vibetensor.utils.dlpack import from_dlpack
 
 __version__ = "0.1.0"
 

@@ -174,7 +174,8 @@ void copy_device_bytes(void* dst, const void* src, size_t nbytes, int device) {
 
 void record_stream(const Storage& storage, const Stream& stream) {
   VT_CHECK(storage->device().is_cuda(), "record_stream(): the tensor is not on a CUDA device");
-  if (storage->data() == nullptr) return;
+  // Memory from elsewhere (DLPack) is not the allocator's: its owner decides when it is freed.
+  if (storage->data() == nullptr || storage->allocator() == nullptr) return;
   caching_allocator(storage->device().index).record_stream(storage->data(), stream.handle());
 }
 

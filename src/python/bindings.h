@@ -14,6 +14,7 @@ void bind_optim(nb::module_& m);
 void bind_autocast(nb::module_& m);
 void bind_cuda(nb::module_& m, nb::class_<Tensor>& cls);
 void bind_safetensors(nb::module_& m);
+void bind_dlpack(nb::module_& m, nb::class_<Tensor>& cls);
 // Binds `fn` as a Tensor method and as a module function taking `input` first.
 template <class Fn, class... Extra>
 void bind_both(nb::class_<Tensor>& cls, nb::module_& m, const char* name, Fn&& fn, const Extra&... extra) {

@@ -245,4 +245,5 @@ NB_MODULE(_C, m) {
   bind_profiler(m);
   bind_cuda(m, tensor_class);
   bind_safetensors(m);
+  bind_dlpack(m, tensor_class);
 }

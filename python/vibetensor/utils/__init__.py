@@ -1,2 +1,2 @@
-"""vibetensor.utils: the counterparts of torch.utils (data loading so far)."""
-from vibetensor.utils import data
+"""vibetensor.utils: the counterparts of torch.utils (data loading, DLPack)."""
+from vibetensor.utils import data, dlpack
