@@ -249,6 +249,19 @@ Window2d dense_window(const Tensor& weight, IntArrayRef stride, IntArrayRef padd
   return window_of(std::vector<int64_t>{weight.size(2), weight.size(3)}, stride, padding, dilation, "conv2d");
 }
 
+// A 1x1 window with stride 1 and no padding maps each sample's [C, H*W] matrix by a matrix
+// product, so neither the input nor the output needs im2col's layout (two full copies).
+bool is_pointwise(const Window2d& w) {
+  return w.kh == 1 && w.kw == 1 && w.sh == 1 && w.sw == 1 && w.ph == 0 && w.pw == 0;
+}
+
+// left [A, B] times each sample of [N, B, ...] (viewed as [N, B, P]), as [N, A, P].
+Tensor per_sample_product(const Tensor& left, const Tensor& samples) {
+  int64_t n = samples.size(0);
+  Tensor right = reshape(samples, std::vector<int64_t>{n, samples.size(1), -1});
+  return bmm(expand(left, std::vector<int64_t>{n, left.size(0), left.size(1)}), right);
+}
+
 Tensor conv2d_dense_grad(const Tensor& x, const Tensor& weight, const std::optional<Tensor>& bias, IntArrayRef stride,
                          IntArrayRef padding, IntArrayRef dilation) {
   Tensor out = autograd::below_autograd([&] { return _conv2d_dense(x, weight, bias, stride, padding, dilation); });
@@ -337,9 +350,15 @@ Tensor conv2d_dense_decomposed(const Tensor& x, const Tensor& weight, const std:
   int64_t n = x.size(0), out_channels = weight.size(0);
   int64_t oh = (x.size(2) + 2 * w.ph - ((w.kh - 1) * w.dh + 1)) / w.sh + 1;
   int64_t ow = (x.size(3) + 2 * w.pw - ((w.kw - 1) * w.dw + 1)) / w.sw + 1;
-  Tensor product = mm(reshape(weight, std::vector<int64_t>{out_channels, -1}), columns_of(x, w));
-  Tensor out = contiguous(permute(reshape(product, std::vector<int64_t>{out_channels, n, oh, ow}),
-                                  std::vector<int64_t>{1, 0, 2, 3}));
+  Tensor weight_matrix = reshape(weight, std::vector<int64_t>{out_channels, -1});
+  Tensor out;
+  if (is_pointwise(w) && n > 0) {
+    out = reshape(per_sample_product(weight_matrix, x), std::vector<int64_t>{n, out_channels, oh, ow});
+  } else {
+    Tensor product = mm(weight_matrix, columns_of(x, w));
+    out = contiguous(permute(reshape(product, std::vector<int64_t>{out_channels, n, oh, ow}),
+                             std::vector<int64_t>{1, 0, 2, 3}));
+  }
   if (bias) out = add(out, reshape(*bias, std::vector<int64_t>{1, out_channels, 1, 1}));
   return out;
 }
@@ -352,15 +371,24 @@ std::tuple<Tensor, Tensor, Tensor> conv2d_dense_backward_decomposed(const Tensor
                                                                    std::array<bool, 3> output_mask) {
   Window2d w = dense_window(weight, stride, padding, dilation);
   int64_t n = grad_output.size(0), out_channels = grad_output.size(1);
-  Tensor grad = reshape(permute(grad_output, std::vector<int64_t>{1, 0, 2, 3}), std::vector<int64_t>{out_channels, -1});
+  bool pointwise_grad_x = is_pointwise(w) && n > 0;
+  Tensor grad;  // [O, N*L], a copy: made only when needed
+  if ((output_mask[0] && !pointwise_grad_x) || output_mask[1]) {
+    grad = reshape(permute(grad_output, std::vector<int64_t>{1, 0, 2, 3}), std::vector<int64_t>{out_channels, -1});
+  }
   Tensor grad_x, grad_weight, grad_bias;
-  if (output_mask[0]) {
+  if (output_mask[0] && pointwise_grad_x) {
+    grad_x = reshape(per_sample_product(t(reshape(weight, std::vector<int64_t>{out_channels, -1})), grad_output),
+                     x.sizes());
+  } else if (output_mask[0]) {
     Tensor cols = mm(t(reshape(weight, std::vector<int64_t>{out_channels, -1})), grad);  // [CKK, N*L]
     const int64_t pixels = grad_output.size(2) * grad_output.size(3);  // not -1: n may be 0
     cols = permute(reshape(cols, std::vector<int64_t>{cols.size(0), n, pixels}), std::vector<int64_t>{1, 0, 2});
     grad_x = col2im(cols, std::vector<int64_t>{x.size(2), x.size(3)}, std::vector<int64_t>{w.kh, w.kw},
                     std::vector<int64_t>{w.dh, w.dw}, std::vector<int64_t>{w.ph, w.pw}, std::vector<int64_t>{w.sh, w.sw});
   }
+  // One product over every sample and pixel (not a sum of per-sample ones): float16 and
+  // bfloat16 then accumulate in float32 all the way, as torch's.
   if (output_mask[1]) grad_weight = reshape(mm(grad, t(columns_of(x, w))), weight.sizes());
   if (output_mask[2]) grad_bias = sum(grad_output, std::vector<int64_t>{0, 2, 3});
   return {grad_x, grad_weight, grad_bias};

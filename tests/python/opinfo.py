@@ -1901,10 +1901,12 @@ def conv_cases(dims):
                   (((2, 3) + sp, (5, 3) + k, (5,)), {"dilation": 2, "padding": 2}),
                   # 30 output channels (two whole register tiles and a part), 384 window rows
                   # (two blocks of K in the CPU GEMM)
-                  (((2, 64) + sp, (30, 64) + k, (30,)), {"padding": 1})],
+                  (((2, 64) + sp, (30, 64) + k, (30,)), {"padding": 1}),
+                  # a pointwise (1x1, stride 1) window: per-sample matrix products, no im2col
+                  (((2, 6) + sp, (5, 6) + (1,) * dims, (5,)), {})],
         "padding_same": [(((1, 3) + sp, (2, 3) + k), {"padding": p}) for p in ("same", "valid")],
         "empty": [(((0, 3) + sp, (4, 3) + k), {})],
-        "noncontig": [(((2, 3) + sp, (4, 3) + k, (4,)), {})],
+        "noncontig": [(((2, 3) + sp, (4, 3) + k, (4,)), {}), (((2, 3) + sp, (4, 3) + (1,) * dims), {})],
         "large": [(((4, 16, 1605), (8, 16, 5), (8,)), {"padding": 2})] if dims == 1 else
                  [(((2, 8, 80, 80), (8, 8, 3, 3), (8,)), {"padding": 1})],
     }
