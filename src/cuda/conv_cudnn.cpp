@@ -338,9 +338,10 @@ std::optional<Problem> cudnn_problem(const Tensor& x, const Tensor& weight, IntA
   const int64_t ow = (x.size(3) + 2 * padding[1] - dilation[1] * (weight.size(3) - 1) - 1) / stride[1] + 1;
   const std::vector<int64_t> y{x.size(0), weight.size(0), oh, ow};
   if (!fits_int(x.sizes()) || !fits_int(weight.sizes()) || oh <= 0 || ow <= 0 || !fits_int(y)) return std::nullopt;
-  // A 1x1 window with stride 1 and no padding is one matrix product, which the decomposed
-  // kernels run through cuBLASLt faster than cuDNN's legacy algorithms do (H200, 32x256x56x56
-  // to 64 channels in bfloat16: forward 0.25 ms against 1.32, with backward 1.19 against 2.72).
+  // A 1x1 window with stride 1 and no padding is a matrix product per sample, which the
+  // decomposed kernels run through cuBLASLt faster than cuDNN's legacy algorithms do (H200,
+  // 32x256x56x56 to 64 channels in bfloat16: forward 0.025 ms against 1.32 (torch: 0.026),
+  // with backward 0.36 against 2.72).
   const bool pointwise = weight.size(2) == 1 && weight.size(3) == 1 && stride[0] == 1 && stride[1] == 1 &&
                          padding[0] == 0 && padding[1] == 0;
   if (pointwise) return std::nullopt;
