@@ -16,7 +16,7 @@ import json
 import math
 import os
 
-from vibetensor import _C, safetensors
+from vibetensor import safetensors
 from vibetensor._C import Tensor
 
 __all__ = ["save", "load", "CheckpointError"]

@@ -84,8 +84,15 @@ Device from_dl_device(DLDevice d) {
   }
 }
 
+// The storage's deleter: hands the tensor back to its producer.
 template <class Managed>
-Tensor import_tensor(Managed* managed, void (*release)(void*)) {
+void release(void* context) {
+  auto* managed = static_cast<Managed*>(context);
+  if (managed->deleter) managed->deleter(managed);
+}
+
+template <class Managed>
+Tensor import_tensor(Managed* managed) {
   VT_CHECK_VALUE(managed != nullptr, "from_dlpack(): the capsule holds a null pointer");
   const DLTensor& dl = managed->dl_tensor;
   auto dtype = from_dl_dtype(dl.dtype);
@@ -117,7 +124,7 @@ Tensor import_tensor(Managed* managed, void (*release)(void*)) {
   VT_CHECK_VALUE(nbytes == 0 || dl.data != nullptr, "from_dlpack(): a non-empty tensor with a null data pointer");
   VT_CHECK_VALUE(reinterpret_cast<uintptr_t>(data) % itemsize(*dtype) == 0, "from_dlpack(): the data at ",
                  static_cast<void*>(data), " is not aligned for ", dtype_name(*dtype));
-  DataPtr owner{data, managed, release};
+  DataPtr owner{data, managed, &release<Managed>};
   Storage storage = Storage::make(owner, static_cast<size_t>(nbytes), device, nullptr);
   return Tensor(IntrusivePtr<TensorImpl>::make(std::move(storage), *dtype, sizes, strides, 0));
 }
@@ -160,17 +167,9 @@ Tensor from_versioned(DLManagedTensorVersioned* managed) {
                  "from_dlpack(): DLPack version ", managed ? managed->version.major : 0, ".",
                  managed ? managed->version.minor : 0, " is not supported (vibetensor reads major version ",
                  DLPACK_MAJOR_VERSION, ")");
-  return import_tensor(managed, [](void* context) {
-    auto* m = static_cast<DLManagedTensorVersioned*>(context);
-    if (m->deleter) m->deleter(m);
-  });
+  return import_tensor(managed);
 }
 
-Tensor from_legacy(DLManagedTensor* managed) {
-  return import_tensor(managed, [](void* context) {
-    auto* m = static_cast<DLManagedTensor*>(context);
-    if (m->deleter) m->deleter(m);
-  });
-}
+Tensor from_legacy(DLManagedTensor* managed) { return import_tensor(managed); }
 
 }  // namespace vt::dlpack

@@ -43,8 +43,8 @@ const DtypeInfo* find_dtype(std::string_view name) {
 constexpr int kMaxDepth = 3;
 
 bool is_utf8(std::string_view text) {
+  const auto byte = [&](size_t k) { return static_cast<uint8_t>(text[k]); };
   for (size_t i = 0; i < text.size();) {
-    const auto byte = [&](size_t k) { return static_cast<uint8_t>(text[k]); };
     uint8_t lead = byte(i);
     if (lead < 0x80) {
       ++i;

@@ -162,30 +162,20 @@ def test_cuda_tensors_share_memory_with_torch_both_ways(dtype):
 
 
 @cuda
-def test_cuda_consumer_stream_waits_for_the_producer():
-    # vibetensor produces on a side stream (a slow product); torch reads on its own stream
-    # right away: __dlpack__ must order torch's stream after the product.
-    a = vt.randn(4096, 4096, device="cuda")
-    side = vt.cuda.Stream()
-    side.wait_stream(vt.cuda.current_stream())
-    with vt.cuda.stream(side):
+@pytest.mark.parametrize("producer, consumer", [(vt, torch), (torch, vt)], ids=["vt_to_torch", "torch_to_vt"])
+def test_cuda_consumer_stream_waits_for_the_producer(producer, consumer):
+    # The producer computes on a side stream (slow products); the consumer copies the result on
+    # its own stream at once: __dlpack__ must order the consumer's stream after the products.
+    a = producer.randn(4096, 4096, device="cuda")
+    side = producer.cuda.Stream()
+    side.wait_stream(producer.cuda.current_stream())
+    with producer.cuda.stream(side):
         for _ in range(3):
             product = a @ a
-        seen_by_torch = torch.from_dlpack(product).clone()
+        seen = consumer.from_dlpack(product).clone()
     vt.cuda.synchronize()
     torch.cuda.synchronize()
-    assert torch.equal(seen_by_torch.cpu(), to_torch(product.cpu()))
-    # torch produces on a side stream; vibetensor consumes on its current stream.
-    b = torch.randn(4096, 4096, device="cuda")
-    torch_side = torch.cuda.Stream()
-    torch_side.wait_stream(torch.cuda.current_stream())
-    with torch.cuda.stream(torch_side):
-        for _ in range(3):
-            theirs = b @ b
-        seen_by_vt = vt.from_dlpack(theirs).clone()
-    torch.cuda.synchronize()
-    vt.cuda.synchronize()
-    assert torch.equal(to_torch(seen_by_vt.cpu()), theirs.cpu())
+    assert torch.equal(torch.from_dlpack(seen.cpu()), torch.from_dlpack(product.cpu()))
 
 
 @cuda
